@@ -1,0 +1,45 @@
+export {
+  VectorSearchError,
+  isVectorSearchError,
+  DimensionMismatchError,
+  InvalidArgumentError,
+  CorruptFileError,
+  UnsupportedOperationError,
+  DuplicateIdError,
+  IdNotFoundError,
+  NotTrainedError,
+  CapacityError,
+  AbortedError,
+  InternalError,
+  invariant,
+  throwIfAborted,
+} from './errors.js';
+export type { ErrorCode, CorruptFileReason, VectorSearchErrorOptions } from './errors.js';
+export { METRICS, parseMetric, metricCode, metricFromCode, l2ScoreToSquaredDistance } from './metric.js';
+export type { Metric } from './metric.js';
+export type {
+  SearchOptions,
+  SearchResult,
+  IndexCapabilities,
+  VectorIndexReader,
+  VectorIndex,
+  SlotScorer,
+  VectorStorage,
+  Quantizer,
+  LongTaskOptions,
+} from './contracts.js';
+export { SlotBitset, SlotList, toSlotBitset, popcount32 } from './filters.js';
+export type { SlotFilter } from './filters.js';
+export { checkDim, checkK, checkBatch, checkFinite, toFloat32Matrix } from './validate.js';
+export { TopK, selectTopK } from './top-k.js';
+export { SeededRandom } from './random.js';
+export { norm, normalizeRows, normalized } from './normalize.js';
+export type { ZeroVectorPolicy } from './normalize.js';
+export { Arena, canShareMemory } from './arena.js';
+export type { ArenaBlock, ArenaOptions } from './arena.js';
+export type { Kernels, KernelBackend } from './kernels/types.js';
+export { createJsKernels, halfToFloat, floatToHalf } from './kernels/js-kernels.js';
+export { getKernels, defaultArena, wasmAvailable } from './kernels/select.js';
+export type { KernelChoice } from './kernels/select.js';
+export { exactScan, mergeSearchResults } from './scan.js';
+export type { DenseRows, ExactScanOptions } from './scan.js';

@@ -1,0 +1,183 @@
+import type { SearchResult } from './contracts.js';
+import type { SlotBitset } from './filters.js';
+import type { Kernels } from './kernels/types.js';
+import type { Metric } from './metric.js';
+import { TopK } from './top-k.js';
+
+/** Float32 rows living in an arena: `count` rows of `dim` values starting at byte `ptr`. */
+export interface DenseRows {
+  readonly ptr: number;
+  readonly count: number;
+  readonly dim: number;
+}
+
+export interface ExactScanOptions {
+  /** Slots that may be returned; others are skipped (filters and tombstones, merged by the caller). */
+  readonly allowed?: SlotBitset;
+  /** How many slots `allowed` admits, if known; a small count switches to scoring only those. */
+  readonly allowedCount?: number;
+  readonly minScore?: number;
+  readonly maxScore?: number;
+  /** Scan only slots in [slotBegin, slotEnd) (used to split a scan across workers). */
+  readonly slotBegin?: number;
+  readonly slotEnd?: number;
+}
+
+/** Query rows per kernel call and row-chunk length: the score tile is QUERY_BLOCK × ROW_BLOCK floats. */
+const QUERY_BLOCK = 32;
+const ROW_BLOCK = 2048;
+/** Below this fraction of admitted slots, score the admitted slots one by one. */
+const SPARSE_FILTER_FRACTION = 1 / 32;
+
+/**
+ * Exact top-k of `queries` (row-major, already normalized for cosine) against `rows`.
+ * Scores follow Quiver's convention: dot / cosine give the inner product, l2 gives −‖q − x‖².
+ */
+export function exactScan(
+  kernels: Kernels,
+  rows: DenseRows,
+  metric: Metric,
+  queries: Float32Array,
+  k: number,
+  options: ExactScanOptions = {},
+): SearchResult {
+  const { dim } = rows;
+  const queryCount = queries.length / dim;
+  const slots = new Int32Array(queryCount * k).fill(-1);
+  const scores = new Float32Array(queryCount * k).fill(-Infinity);
+  const counts = new Uint32Array(queryCount);
+  const begin = options.slotBegin ?? 0;
+  const end = Math.min(options.slotEnd ?? rows.count, rows.count);
+  if (end > begin && queryCount > 0) {
+    const useSparse =
+      options.allowed !== undefined &&
+      options.allowedCount !== undefined &&
+      options.allowedCount < (end - begin) * SPARSE_FILTER_FRACTION;
+    const scan = useSparse ? scanAllowedSlots : scanBlocks;
+    scan(kernels, rows, metric, queries, queryCount, k, begin, end, options, scores, slots, counts);
+  }
+  return { k, queryCount, slots, scores, counts };
+}
+
+type ScanImpl = (
+  kernels: Kernels,
+  rows: DenseRows,
+  metric: Metric,
+  queries: Float32Array,
+  queryCount: number,
+  k: number,
+  begin: number,
+  end: number,
+  options: ExactScanOptions,
+  outScores: Float32Array,
+  outSlots: Int32Array,
+  outCounts: Uint32Array,
+) => void;
+
+/** Scores every slot in tiles of QUERY_BLOCK queries × ROW_BLOCK rows. */
+const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, begin, end, options, outScores, outSlots, outCounts) => {
+  const { arena } = kernels;
+  const { dim } = rows;
+  const rowBytes = dim * 4;
+  const l2 = metric === 'l2';
+  const minScore = options.minScore ?? -Infinity;
+  const maxScore = options.maxScore ?? Infinity;
+  const allowedWords = options.allowed?.words;
+  const queryBlock = Math.min(QUERY_BLOCK, queryCount);
+  const rowBlock = Math.min(ROW_BLOCK, end - begin);
+  const queryBuf = arena.alloc(queryBlock * rowBytes);
+  const tileBuf = arena.alloc(queryBlock * rowBlock * 4);
+  const heaps = Array.from({ length: queryBlock }, () => new TopK(k));
+  try {
+    for (let q0 = 0; q0 < queryCount; q0 += queryBlock) {
+      const m = Math.min(queryBlock, queryCount - q0);
+      arena.f32(queryBuf.ptr, m * dim).set(queries.subarray(q0 * dim, (q0 + m) * dim));
+      for (let r0 = begin; r0 < end; r0 += rowBlock) {
+        const n = Math.min(rowBlock, end - r0);
+        const rowsPtr = rows.ptr + r0 * rowBytes;
+        if (m === 1) {
+          if (l2) kernels.l2sqF32(queryBuf.ptr, rowsPtr, n, dim, tileBuf.ptr);
+          else kernels.dotF32(queryBuf.ptr, rowsPtr, n, dim, tileBuf.ptr);
+        } else if (l2) kernels.l2sqF32Batch(queryBuf.ptr, m, rowsPtr, n, dim, tileBuf.ptr);
+        else kernels.dotF32Batch(queryBuf.ptr, m, rowsPtr, n, dim, tileBuf.ptr);
+        const tile = arena.f32(tileBuf.ptr, m * n);
+        for (let a = 0; a < m; a++) {
+          const heap = heaps[a]!;
+          let threshold = heap.threshold;
+          const base = a * n;
+          for (let i = 0; i < n; i++) {
+            const raw = tile[base + i]!;
+            const score = l2 ? -raw : raw;
+            // Slots arrive in increasing order, so an equal score never displaces a kept one.
+            if (score <= threshold && heap.size === k) continue;
+            if (score < minScore || score > maxScore) continue;
+            const slot = r0 + i;
+            if (allowedWords && (allowedWords[slot >>> 5]! & (1 << (slot & 31))) === 0) continue;
+            heap.push(score, slot);
+            threshold = heap.threshold;
+          }
+        }
+      }
+      for (let a = 0; a < m; a++) {
+        outCounts[q0 + a] = heaps[a]!.drainInto(outScores, outSlots, (q0 + a) * k);
+      }
+    }
+  } finally {
+    arena.free(tileBuf);
+    arena.free(queryBuf);
+  }
+};
+
+/** Scores only the admitted slots: for selective filters. */
+const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, k, begin, end, options, outScores, outSlots, outCounts) => {
+  const { arena } = kernels;
+  const { dim } = rows;
+  const rowBytes = dim * 4;
+  const l2 = metric === 'l2';
+  const minScore = options.minScore ?? -Infinity;
+  const maxScore = options.maxScore ?? Infinity;
+  const words = options.allowed!.words;
+  const admitted: number[] = [];
+  for (let slot = begin; slot < end; slot++) if (words[slot >>> 5]! & (1 << (slot & 31))) admitted.push(slot);
+  const queryBuf = arena.alloc(rowBytes);
+  const outBuf = arena.alloc(4);
+  const heap = new TopK(k);
+  try {
+    for (let q = 0; q < queryCount; q++) {
+      arena.f32(queryBuf.ptr, dim).set(queries.subarray(q * dim, (q + 1) * dim));
+      for (const slot of admitted) {
+        const rowPtr = rows.ptr + slot * rowBytes;
+        if (l2) kernels.l2sqF32(queryBuf.ptr, rowPtr, 1, dim, outBuf.ptr);
+        else kernels.dotF32(queryBuf.ptr, rowPtr, 1, dim, outBuf.ptr);
+        const raw = arena.f32(outBuf.ptr, 1)[0]!;
+        const score = l2 ? -raw : raw;
+        if (score < minScore || score > maxScore) continue;
+        heap.push(score, slot);
+      }
+      outCounts[q] = heap.drainInto(outScores, outSlots, q * k);
+    }
+  } finally {
+    arena.free(outBuf);
+    arena.free(queryBuf);
+  }
+};
+
+/**
+ * Merges per-part results of the same queries (e.g. from workers that each scanned a slot range)
+ * into one result, keeping the best k with the usual tie order.
+ */
+export function mergeSearchResults(parts: readonly SearchResult[], k: number): SearchResult {
+  const queryCount = parts[0]?.queryCount ?? 0;
+  const slots = new Int32Array(queryCount * k).fill(-1);
+  const scores = new Float32Array(queryCount * k).fill(-Infinity);
+  const counts = new Uint32Array(queryCount);
+  const heap = new TopK(k);
+  for (let q = 0; q < queryCount; q++) {
+    for (const part of parts) {
+      const base = q * part.k;
+      for (let i = 0; i < part.counts[q]!; i++) heap.push(part.scores[base + i]!, part.slots[base + i]!);
+    }
+    counts[q] = heap.drainInto(scores, slots, q * k);
+  }
+  return { k, queryCount, slots, scores, counts };
+}
