@@ -12,5 +12,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A JSON report per package lets .ci/run print one closing tally for the whole repository.
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },
 });

@@ -1,3 +1,4 @@
+import type { ArenaBlock } from './arena.js';
 import type { SearchResult } from './contracts.js';
 import type { SlotBitset } from './filters.js';
 import type { Kernels } from './kernels/types.js';
@@ -21,11 +22,26 @@ export interface ExactScanOptions {
   /** Scan only slots in [slotBegin, slotEnd) (used to split a scan across workers). */
   readonly slotBegin?: number;
   readonly slotEnd?: number;
+  /**
+   * Working memory in the arena of at least `exactScanScratchBytes(dim, queries)` bytes. Without
+   * it the scan allocates its own; threads attached to another thread's arena must pass one.
+   */
+  readonly scratch?: ArenaBlock;
 }
 
 /** Query rows per kernel call and row-chunk length: the score tile is QUERY_BLOCK × ROW_BLOCK floats. */
 const QUERY_BLOCK = 32;
 const ROW_BLOCK = 2048;
+/** Bytes of arena scratch an `exactScan` of `queryCount` queries needs. */
+export function exactScanScratchBytes(dim: number, queryCount: number): number {
+  const queryBlock = Math.max(1, Math.min(QUERY_BLOCK, queryCount));
+  return align64(queryBlock * dim * 4) + queryBlock * ROW_BLOCK * 4;
+}
+
+function align64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
 /** Below this fraction of admitted slots, score the admitted slots one by one. */
 const SPARSE_FILTER_FRACTION = 1 / 32;
 
@@ -85,22 +101,23 @@ const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, beg
   const allowedWords = options.allowed?.words;
   const queryBlock = Math.min(QUERY_BLOCK, queryCount);
   const rowBlock = Math.min(ROW_BLOCK, end - begin);
-  const queryBuf = arena.alloc(queryBlock * rowBytes);
-  const tileBuf = arena.alloc(queryBlock * rowBlock * 4);
+  const scratch = options.scratch ?? arena.alloc(exactScanScratchBytes(dim, queryCount));
+  const queryPtr = scratch.ptr;
+  const tilePtr = scratch.ptr + align64(queryBlock * rowBytes);
   const heaps = Array.from({ length: queryBlock }, () => new TopK(k));
   try {
     for (let q0 = 0; q0 < queryCount; q0 += queryBlock) {
       const m = Math.min(queryBlock, queryCount - q0);
-      arena.f32(queryBuf.ptr, m * dim).set(queries.subarray(q0 * dim, (q0 + m) * dim));
+      arena.f32(queryPtr, m * dim).set(queries.subarray(q0 * dim, (q0 + m) * dim));
       for (let r0 = begin; r0 < end; r0 += rowBlock) {
         const n = Math.min(rowBlock, end - r0);
         const rowsPtr = rows.ptr + r0 * rowBytes;
         if (m === 1) {
-          if (l2) kernels.l2sqF32(queryBuf.ptr, rowsPtr, n, dim, tileBuf.ptr);
-          else kernels.dotF32(queryBuf.ptr, rowsPtr, n, dim, tileBuf.ptr);
-        } else if (l2) kernels.l2sqF32Batch(queryBuf.ptr, m, rowsPtr, n, dim, tileBuf.ptr);
-        else kernels.dotF32Batch(queryBuf.ptr, m, rowsPtr, n, dim, tileBuf.ptr);
-        const tile = arena.f32(tileBuf.ptr, m * n);
+          if (l2) kernels.l2sqF32(queryPtr, rowsPtr, n, dim, tilePtr);
+          else kernels.dotF32(queryPtr, rowsPtr, n, dim, tilePtr);
+        } else if (l2) kernels.l2sqF32Batch(queryPtr, m, rowsPtr, n, dim, tilePtr);
+        else kernels.dotF32Batch(queryPtr, m, rowsPtr, n, dim, tilePtr);
+        const tile = arena.f32(tilePtr, m * n);
         for (let a = 0; a < m; a++) {
           const heap = heaps[a]!;
           let threshold = heap.threshold;
@@ -123,8 +140,7 @@ const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, beg
       }
     }
   } finally {
-    arena.free(tileBuf);
-    arena.free(queryBuf);
+    if (!options.scratch) arena.free(scratch);
   }
 };
 
@@ -139,17 +155,18 @@ const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, 
   const words = options.allowed!.words;
   const admitted: number[] = [];
   for (let slot = begin; slot < end; slot++) if (words[slot >>> 5]! & (1 << (slot & 31))) admitted.push(slot);
-  const queryBuf = arena.alloc(rowBytes);
-  const outBuf = arena.alloc(4);
+  const scratch = options.scratch ?? arena.alloc(exactScanScratchBytes(dim, 1));
+  const queryPtr = scratch.ptr;
+  const outPtr = scratch.ptr + align64(rowBytes);
   const heap = new TopK(k);
   try {
     for (let q = 0; q < queryCount; q++) {
-      arena.f32(queryBuf.ptr, dim).set(queries.subarray(q * dim, (q + 1) * dim));
+      arena.f32(queryPtr, dim).set(queries.subarray(q * dim, (q + 1) * dim));
       for (const slot of admitted) {
         const rowPtr = rows.ptr + slot * rowBytes;
-        if (l2) kernels.l2sqF32(queryBuf.ptr, rowPtr, 1, dim, outBuf.ptr);
-        else kernels.dotF32(queryBuf.ptr, rowPtr, 1, dim, outBuf.ptr);
-        const raw = arena.f32(outBuf.ptr, 1)[0]!;
+        if (l2) kernels.l2sqF32(queryPtr, rowPtr, 1, dim, outPtr);
+        else kernels.dotF32(queryPtr, rowPtr, 1, dim, outPtr);
+        const raw = arena.f32(outPtr, 1)[0]!;
         const score = l2 ? -raw : raw;
         if (score < minScore || score > maxScore) continue;
         heap.push(score, slot);
@@ -157,8 +174,7 @@ const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, 
       outCounts[q] = heap.drainInto(outScores, outSlots, q * k);
     }
   } finally {
-    arena.free(outBuf);
-    arena.free(queryBuf);
+    if (!options.scratch) arena.free(scratch);
   }
 };
 
@@ -180,4 +196,14 @@ export function mergeSearchResults(parts: readonly SearchResult[], k: number): S
     counts[q] = heap.drainInto(scores, slots, q * k);
   }
   return { k, queryCount, slots, scores, counts };
+}
+
+/**
+ * Runs exact scans somewhere else: the Node worker pool (`@quiver/core-math/node`) implements it
+ * over threads that share the arena's memory. Indexes accept one to parallelize batched search
+ * while their main entry stays free of Node imports.
+ */
+export interface ScanExecutor {
+  readonly threads: number;
+  exactScan(rows: DenseRows, metric: Metric, queries: Float32Array, k: number, options?: ExactScanOptions): Promise<SearchResult>;
 }
