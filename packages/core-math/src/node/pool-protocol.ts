@@ -1,6 +1,7 @@
 import type { SearchResult } from '../contracts.js';
 import type { KernelBackend } from '../kernels/types.js';
 import type { Metric } from '../metric.js';
+import type { Int8Sketch } from '../bounded-scan.js';
 import type { DenseRows } from '../scan.js';
 
 /** What a pool worker is started with. */
@@ -25,6 +26,7 @@ export interface ScanTask {
   readonly slotEnd: number;
   readonly scratchPtr: number;
   readonly scratchBytes: number;
+  readonly sketch?: Int8Sketch;
 }
 
 export type ScanReply =

@@ -27,6 +27,7 @@ parentPort!.on('message', (task: ScanTask) => {
       slotBegin: task.slotBegin,
       slotEnd: task.slotEnd,
       scratch: { ptr: task.scratchPtr, byteLength: task.scratchBytes },
+      ...(task.sketch ? { sketch: task.sketch } : {}),
     });
     reply = { id: task.id, ok: true, result };
   } catch (error) {

@@ -3,6 +3,7 @@ import { SlotBitset } from '../filters.js';
 import { defaultArena, getKernels } from '../kernels/select.js';
 import { SeededRandom } from '../random.js';
 import { exactScan, type DenseRows } from '../scan.js';
+import { INT8_SKETCH_STATS, sketchRowsInt8 } from '../bounded-scan.js';
 import { WorkerPool } from './worker-pool.js';
 import { InvalidArgumentError, UnsupportedOperationError } from '../errors.js';
 
@@ -41,6 +42,27 @@ describe('WorkerPool', () => {
     const actual = await pool.exactScan(rows, 'dot', queries, 4, options);
     expect([...actual.counts]).toEqual([3, 3, 3]);
     expect(actual.slots).toEqual(expected.slots);
+  });
+
+  it('runs sketch-pruned scans with the same results', async () => {
+    const arena = defaultArena();
+    const n = 20000;
+    const values = new SeededRandom(4).fillGaussian(new Float32Array(n * dim)) as Float32Array;
+    const rowsBlock = arena.alloc(values.byteLength);
+    arena.f32(rowsBlock.ptr, values.length).set(values);
+    const codes = arena.alloc(n * dim);
+    const stats = arena.alloc(n * INT8_SKETCH_STATS * 4);
+    const sketch = { codesPtr: codes.ptr, statsPtr: stats.ptr, count: n, dim };
+    sketchRowsInt8(kernels, values, dim, sketch, 0);
+    const big = { ptr: rowsBlock.ptr, count: n, dim };
+    const queries = new SeededRandom(5).fillGaussian(new Float32Array(6 * dim)) as Float32Array;
+    for (const count of [1, 6]) {
+      const qs = queries.subarray(0, count * dim);
+      const expected = exactScan(kernels, big, 'l2', qs, 10);
+      const actual = await pool.exactScan(big, 'l2', qs, 10, { sketch });
+      expect(actual.slots).toEqual(expected.slots);
+      expect(actual.scores).toEqual(expected.scores);
+    }
   });
 
   it('validates its options and refuses work after close', async () => {

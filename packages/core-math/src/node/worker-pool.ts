@@ -136,6 +136,7 @@ export class WorkerPool implements ScanExecutor {
       slotEnd,
       scratchPtr: scratch.ptr,
       scratchBytes: scratch.byteLength,
+      ...(options.sketch ? { sketch: options.sketch } : {}),
     };
     return new Promise<SearchResult>((resolve, reject) => {
       const release = () => {

@@ -1,0 +1,152 @@
+import type { SearchResult } from './contracts.js';
+import type { Kernels } from './kernels/types.js';
+import type { Metric } from './metric.js';
+import type { DenseRows, ExactScanOptions } from './scan.js';
+import { TopK } from './top-k.js';
+
+/** Query rows per kernel call and row-chunk length: the score tile is QUERY_BLOCK × ROW_BLOCK floats. */
+const QUERY_BLOCK = 32;
+const ROW_BLOCK = 2048;
+/** Bytes of arena scratch `plainExactScan` needs for `queryCount` queries. */
+export function plainScanScratchBytes(dim: number, queryCount: number): number {
+  const queryBlock = Math.max(1, Math.min(QUERY_BLOCK, queryCount));
+  return align64(queryBlock * dim * 4) + queryBlock * ROW_BLOCK * 4;
+}
+
+function align64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Below this fraction of admitted slots, score the admitted slots one by one. */
+const SPARSE_FILTER_FRACTION = 1 / 32;
+
+/** Exact top-k by scoring every admitted row with the float32 kernels. */
+export function plainExactScan(
+  kernels: Kernels,
+  rows: DenseRows,
+  metric: Metric,
+  queries: Float32Array,
+  k: number,
+  options: ExactScanOptions = {},
+): SearchResult {
+  const { dim } = rows;
+  const queryCount = queries.length / dim;
+  const slots = new Int32Array(queryCount * k).fill(-1);
+  const scores = new Float32Array(queryCount * k).fill(-Infinity);
+  const counts = new Uint32Array(queryCount);
+  const begin = options.slotBegin ?? 0;
+  const end = Math.min(options.slotEnd ?? rows.count, rows.count);
+  if (end > begin && queryCount > 0) {
+    const useSparse =
+      options.allowed !== undefined &&
+      options.allowedCount !== undefined &&
+      options.allowedCount < (end - begin) * SPARSE_FILTER_FRACTION;
+    const scan = useSparse ? scanAllowedSlots : scanBlocks;
+    scan(kernels, rows, metric, queries, queryCount, k, begin, end, options, scores, slots, counts);
+  }
+  return { k, queryCount, slots, scores, counts };
+}
+
+type ScanImpl = (
+  kernels: Kernels,
+  rows: DenseRows,
+  metric: Metric,
+  queries: Float32Array,
+  queryCount: number,
+  k: number,
+  begin: number,
+  end: number,
+  options: ExactScanOptions,
+  outScores: Float32Array,
+  outSlots: Int32Array,
+  outCounts: Uint32Array,
+) => void;
+
+/** Scores every slot in tiles of QUERY_BLOCK queries × ROW_BLOCK rows. */
+const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, begin, end, options, outScores, outSlots, outCounts) => {
+  const { arena } = kernels;
+  const { dim } = rows;
+  const rowBytes = dim * 4;
+  const l2 = metric === 'l2';
+  const minScore = options.minScore ?? -Infinity;
+  const maxScore = options.maxScore ?? Infinity;
+  const allowedWords = options.allowed?.words;
+  const queryBlock = Math.min(QUERY_BLOCK, queryCount);
+  const rowBlock = Math.min(ROW_BLOCK, end - begin);
+  const scratch = options.scratch ?? arena.alloc(plainScanScratchBytes(dim, queryCount));
+  const queryPtr = scratch.ptr;
+  const tilePtr = scratch.ptr + align64(queryBlock * rowBytes);
+  const heaps = Array.from({ length: queryBlock }, () => new TopK(k));
+  try {
+    for (let q0 = 0; q0 < queryCount; q0 += queryBlock) {
+      const m = Math.min(queryBlock, queryCount - q0);
+      arena.f32(queryPtr, m * dim).set(queries.subarray(q0 * dim, (q0 + m) * dim));
+      for (let r0 = begin; r0 < end; r0 += rowBlock) {
+        const n = Math.min(rowBlock, end - r0);
+        const rowsPtr = rows.ptr + r0 * rowBytes;
+        if (m === 1) {
+          if (l2) kernels.l2sqF32(queryPtr, rowsPtr, n, dim, tilePtr);
+          else kernels.dotF32(queryPtr, rowsPtr, n, dim, tilePtr);
+        } else if (l2) kernels.l2sqF32Batch(queryPtr, m, rowsPtr, n, dim, tilePtr);
+        else kernels.dotF32Batch(queryPtr, m, rowsPtr, n, dim, tilePtr);
+        const tile = arena.f32(tilePtr, m * n);
+        for (let a = 0; a < m; a++) {
+          const heap = heaps[a]!;
+          let threshold = heap.threshold;
+          const base = a * n;
+          for (let i = 0; i < n; i++) {
+            const raw = tile[base + i]!;
+            const score = l2 ? -raw : raw;
+            // Slots arrive in increasing order, so an equal score never displaces a kept one.
+            if (score <= threshold && heap.size === k) continue;
+            if (score < minScore || score > maxScore) continue;
+            const slot = r0 + i;
+            if (allowedWords && (allowedWords[slot >>> 5]! & (1 << (slot & 31))) === 0) continue;
+            heap.push(score, slot);
+            threshold = heap.threshold;
+          }
+        }
+      }
+      for (let a = 0; a < m; a++) {
+        outCounts[q0 + a] = heaps[a]!.drainInto(outScores, outSlots, (q0 + a) * k);
+      }
+    }
+  } finally {
+    if (!options.scratch) arena.free(scratch);
+  }
+};
+
+/** Scores only the admitted slots: for selective filters. */
+const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, k, begin, end, options, outScores, outSlots, outCounts) => {
+  const { arena } = kernels;
+  const { dim } = rows;
+  const rowBytes = dim * 4;
+  const l2 = metric === 'l2';
+  const minScore = options.minScore ?? -Infinity;
+  const maxScore = options.maxScore ?? Infinity;
+  const words = options.allowed!.words;
+  const admitted: number[] = [];
+  for (let slot = begin; slot < end; slot++) if (words[slot >>> 5]! & (1 << (slot & 31))) admitted.push(slot);
+  const scratch = options.scratch ?? arena.alloc(plainScanScratchBytes(dim, 1));
+  const queryPtr = scratch.ptr;
+  const outPtr = scratch.ptr + align64(rowBytes);
+  const heap = new TopK(k);
+  try {
+    for (let q = 0; q < queryCount; q++) {
+      arena.f32(queryPtr, dim).set(queries.subarray(q * dim, (q + 1) * dim));
+      for (const slot of admitted) {
+        const rowPtr = rows.ptr + slot * rowBytes;
+        if (l2) kernels.l2sqF32(queryPtr, rowPtr, 1, dim, outPtr);
+        else kernels.dotF32(queryPtr, rowPtr, 1, dim, outPtr);
+        const raw = arena.f32(outPtr, 1)[0]!;
+        const score = l2 ? -raw : raw;
+        if (score < minScore || score > maxScore) continue;
+        heap.push(score, slot);
+      }
+      outCounts[q] = heap.drainInto(outScores, outSlots, q * k);
+    }
+  } finally {
+    if (!options.scratch) arena.free(scratch);
+  }
+};
+
