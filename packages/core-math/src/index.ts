@@ -39,7 +39,37 @@ export { Arena, canShareMemory } from './arena.js';
 export type { ArenaBlock, ArenaOptions } from './arena.js';
 export type { Kernels, KernelBackend } from './kernels/types.js';
 export { createJsKernels, halfToFloat, floatToHalf } from './kernels/js-kernels.js';
-export { getKernels, defaultArena, wasmAvailable } from './kernels/select.js';
+export { getKernels, initKernels, createKernels, defaultArena, wasmAvailable } from './kernels/select.js';
+export { createWasmKernels, compileWasmKernels } from './kernels/wasm-kernels.js';
 export type { KernelChoice } from './kernels/select.js';
-export { exactScan, mergeSearchResults } from './scan.js';
-export type { DenseRows, ExactScanOptions } from './scan.js';
+export { crc32, crc32c } from './checksum.js';
+export { exactScan, exactScanScratchBytes, mergeSearchResults } from './scan.js';
+export type { DenseRows, ExactScanOptions, ScanExecutor } from './scan.js';
+export {
+  ENVELOPE_MAGIC,
+  ENVELOPE_HEADER_BYTES,
+  SECTION_HEADER_BYTES,
+  ENVELOPE_TRAILER_BYTES,
+  SECTION_OPTIONAL,
+  encodeEnvelope,
+  envelopeChunks,
+  envelopeByteLength,
+  decodeEnvelope,
+  readEnvelopeHeader,
+  viewSection,
+  float32Section,
+  uint32Section,
+  int32Section,
+} from './envelope.js';
+export type {
+  ScalarCode,
+  EnvelopeSpec,
+  EnvelopeSectionInput,
+  EnvelopeHeader,
+  EnvelopeSection,
+  EnvelopeLimits,
+  DecodeEnvelopeOptions,
+  DecodedEnvelope,
+} from './envelope.js';
+export { boundedExactScan, boundedScanScratchBytes, sketchRowsInt8, INT8_SKETCH_STATS } from './bounded-scan.js';
+export type { Int8Sketch, BoundedScanStats } from './bounded-scan.js';

@@ -1,0 +1,93 @@
+/**
+ * Quiver on siftsmall: exact l2 search over 10,000 SIFT vectors, its 100 queries, recall@10
+ * against the shipped ground truth and queries per second; then txtai-style quantized indexes.
+ *
+ *   pnpm demo                                   (from the repository root)
+ *   QUIVER_DATASETS=/path/to/datasets pnpm demo (datasets elsewhere)
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FlatIndex, NumpyAnnIndex } from '@quiver/flat';
+import { missingFiles, loadSiftsmall } from './siftsmall.js';
+import { overlapRecall, tieAwareRecallL2 } from './recall.js';
+
+const K = 10;
+const TIMED_RUNS = 5;
+
+/** `<repo>/../shared/datasets`; this file runs from examples/siftsmall-demo/dist. */
+function datasetsDir(): string {
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return process.env['QUIVER_DATASETS'] ?? resolve(repoRoot, '..', 'shared', 'datasets');
+}
+
+/** Median queries per second of `runs` timed batches (after one warm-up). */
+function queriesPerSecond(queryCount: number, search: () => unknown): number {
+  search();
+  const durations: number[] = [];
+  for (let r = 0; r < TIMED_RUNS; r++) {
+    const start = performance.now();
+    search();
+    durations.push(performance.now() - start);
+  }
+  durations.sort((a, b) => a - b);
+  return (queryCount * 1000) / durations[Math.floor(durations.length / 2)]!;
+}
+
+function format(qps: number): string {
+  return Math.round(qps).toLocaleString('en-US');
+}
+
+function main(): number {
+  const dir = resolve(datasetsDir(), 'siftsmall');
+  const missing = missingFiles(dir);
+  if (missing.length > 0) {
+    console.error(`siftsmall not found in ${dir} (missing ${missing.join(', ')}).`);
+    console.error('Put the dataset at <repo>/../shared/datasets/siftsmall or set QUIVER_DATASETS to the folder that holds siftsmall/.');
+    return 1;
+  }
+  const sift = loadSiftsmall(dir);
+  const { dim, base, queries } = sift;
+  const queryCount = queries.length / dim;
+  console.log(`siftsmall: ${base.length / dim} base vectors × ${dim}, ${queryCount} queries (${dir})\n`);
+
+  let start = performance.now();
+  const index = new FlatIndex({ dim, metric: 'l2' });
+  index.add(base);
+  const buildMs = performance.now() - start;
+  const result = index.search(queries, K);
+  const { recall, perfectQueries } = tieAwareRecallL2(base, queries, dim, sift.groundTruth, sift.groundTruthK, result.slots, K);
+  const batchQps = queriesPerSecond(queryCount, () => index.search(queries, K));
+  const singleQps = queriesPerSecond(queryCount, () => {
+    for (let q = 0; q < queryCount; q++) index.search(queries.subarray(q * dim, (q + 1) * dim), K);
+  });
+  console.log(`FlatIndex, exact l2 (${index.backend} kernels), built in ${buildMs.toFixed(1)} ms`);
+  console.log(`  recall@${K} vs the shipped ground truth (ties count): ${recall.toFixed(4)} (${perfectQueries}/${queryCount} queries exact)`);
+  console.log(`  ${format(batchQps)} queries/s as one batch, ${format(singleQps)} queries/s one at a time`);
+  index.dispose();
+
+  console.log(`\nNumpyAnnIndex (txtai semantics: normalized rows, cosine), recall@${K} = overlap with its float32 top ${K}:`);
+  let floatIds: Int32Array | undefined;
+  let floatQps = 0;
+  for (const quantize of [false, 8, 4, 2, 1] as const) {
+    start = performance.now();
+    const ann = new NumpyAnnIndex({ dim, quantize });
+    ann.index(base);
+    const annBuildMs = performance.now() - start;
+    const ids = new Int32Array(queryCount * K).fill(-1);
+    ann.search(queries, K).forEach((hits, q) => hits.forEach(([id], i) => (ids[q * K + i] = id)));
+    const qps = queriesPerSecond(queryCount, () => ann.search(queries, K));
+    ann.dispose();
+    const name = quantize === false ? 'float32' : `${quantize}-bit`;
+    if (quantize === false) {
+      floatIds = ids;
+      floatQps = qps;
+      console.log(`  ${name.padEnd(8)} recall 1.0000  ${format(qps).padStart(7)} queries/s  (built in ${annBuildMs.toFixed(1)} ms)`);
+    } else {
+      const overlap = overlapRecall(floatIds!, ids, K);
+      console.log(`  ${name.padEnd(8)} recall ${overlap.toFixed(4)}  ${format(qps).padStart(7)} queries/s  (${(qps / floatQps).toFixed(2)}× float32, built in ${annBuildMs.toFixed(1)} ms)`);
+    }
+  }
+  return 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,492 @@
+// Quiver's WebAssembly SIMD128 kernels. Compiled by scripts/build-wasm.mjs into two modules (shared and
+// non-shared imported memory); loaded by src/kernels/wasm-kernels.ts.
+//
+// Contract (see src/kernels/types.ts): pointers are byte offsets into the imported memory, results are
+// bit-identical to src/kernels/js-kernels.ts. Float sums follow the canonical order: one f32x4
+// accumulator per (query, row) pair over the first dim - dim % 4 values, then
+// s = (a0 + a2) + (a1 + a3), then the remaining values added one by one. No FMA, f32 rounding throughout.
+//
+// The module allocates nothing and has no static data: instantiating it never writes to the memory.
+
+/** Rows per block in the batch kernels: a block (at most 96 KiB at dim 384) stays in L2 while every query sweeps it. */
+const ROW_BLOCK_BYTES: usize = 96 * 1024;
+
+// ---------------------------------------------------------------------------------------------------
+// float32 helpers
+
+/** One lane-wise term of the sum: q * x, or (q - x)² for squared L2. */
+// @ts-ignore: decorator
+@inline function term(q: v128, x: v128, l2: bool): v128 {
+  if (l2) {
+    const t = f32x4.sub(q, x);
+    return f32x4.mul(t, t);
+  }
+  return f32x4.mul(q, x);
+}
+
+// @ts-ignore: decorator
+@inline function termScalar(q: f32, x: f32, l2: bool): f32 {
+  if (l2) {
+    const t = q - x;
+    return t * t;
+  }
+  return q * x;
+}
+
+/** The canonical reduction of one accumulator: (a0 + a2) + (a1 + a3). */
+// @ts-ignore: decorator
+@inline function reduce1(a: v128): f32 {
+  const t = f32x4.add(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+  return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1);
+}
+
+/** The canonical reduction of four accumulators at once: lane r holds (r0 + r2) + (r1 + r3) of accumulator r. */
+// @ts-ignore: decorator
+@inline function reduce4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
+/** Adds the scalar tail (byte offsets j0 until end) of one query against rows x, x + stride, x + 2 stride, x + 3 stride. */
+// @ts-ignore: decorator
+@inline function tail4(s: v128, q: usize, x: usize, stride: usize, j0: usize, end: usize, l2: bool): v128 {
+  for (let j = j0; j < end; j += 4) {
+    let xv = f32x4.splat(load<f32>(x + j));
+    xv = f32x4.replace_lane(xv, 1, load<f32>(x + stride + j));
+    xv = f32x4.replace_lane(xv, 2, load<f32>(x + 2 * stride + j));
+    xv = f32x4.replace_lane(xv, 3, load<f32>(x + 3 * stride + j));
+    s = f32x4.add(s, term(f32x4.splat(load<f32>(q + j)), xv, l2));
+  }
+  return s;
+}
+
+/** One (query, row) pair in the canonical order. */
+// @ts-ignore: decorator
+@inline function pair(q: usize, x: usize, d4: usize, end: usize, l2: bool): f32 {
+  let a = f32x4.splat(0);
+  let j: usize = 0;
+  for (; j < d4; j += 16) a = f32x4.add(a, term(v128.load(q + j), v128.load(x + j), l2));
+  let s = reduce1(a);
+  for (; j < end; j += 4) s += termScalar(load<f32>(q + j), load<f32>(x + j), l2);
+  return s;
+}
+
+/**
+ * One query against n rows, one row at a time. A single sequential stream is the fastest way through
+ * memory here: interleaving several rows measured 20-40% slower (more concurrent streams at a
+ * power-of-two-ish stride), and out-of-order execution already overlaps consecutive rows.
+ */
+// @ts-ignore: decorator
+@inline function floatMany(q: usize, rows: usize, n: i32, dim: i32, out: usize, l2: bool): void {
+  const stride = <usize>dim << 2;
+  const d4 = <usize>(dim & ~3) << 2;
+  const d16 = <usize>(dim & ~15) << 2;
+  let x = rows;
+  for (let i = 0; i < n; i++) {
+    let a = f32x4.splat(0);
+    let j: usize = 0;
+    for (; j < d16; j += 64) {
+      a = f32x4.add(a, term(v128.load(q + j), v128.load(x + j), l2));
+      a = f32x4.add(a, term(v128.load(q + j, 16), v128.load(x + j, 16), l2));
+      a = f32x4.add(a, term(v128.load(q + j, 32), v128.load(x + j, 32), l2));
+      a = f32x4.add(a, term(v128.load(q + j, 48), v128.load(x + j, 48), l2));
+    }
+    for (; j < d4; j += 16) a = f32x4.add(a, term(v128.load(q + j), v128.load(x + j), l2));
+    let s = reduce1(a);
+    for (; j < stride; j += 4) s += termScalar(load<f32>(q + j), load<f32>(x + j), l2);
+    store<f32>(out + (<usize>i << 2), s);
+    x += stride;
+  }
+}
+
+/**
+ * Queries a and a + 1 against rows i..i+3 of a block: a 2 × 4 register tile of eight accumulators,
+ * so each loaded query vector is used four times and each row vector twice.
+ */
+// @ts-ignore: decorator
+@inline function tile2x4(q0: usize, q1: usize, x: usize, stride: usize, d4: usize, o0: usize, o1: usize, l2: bool): void {
+  const x1 = x + stride;
+  const x2 = x1 + stride;
+  const x3 = x2 + stride;
+  let a0 = f32x4.splat(0);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
+  let b0 = a0;
+  let b1 = a0;
+  let b2 = a0;
+  let b3 = a0;
+  for (let j: usize = 0; j < d4; j += 16) {
+    const qa = v128.load(q0 + j);
+    const qb = v128.load(q1 + j);
+    let xv = v128.load(x + j);
+    a0 = f32x4.add(a0, term(qa, xv, l2));
+    b0 = f32x4.add(b0, term(qb, xv, l2));
+    xv = v128.load(x1 + j);
+    a1 = f32x4.add(a1, term(qa, xv, l2));
+    b1 = f32x4.add(b1, term(qb, xv, l2));
+    xv = v128.load(x2 + j);
+    a2 = f32x4.add(a2, term(qa, xv, l2));
+    b2 = f32x4.add(b2, term(qb, xv, l2));
+    xv = v128.load(x3 + j);
+    a3 = f32x4.add(a3, term(qa, xv, l2));
+    b3 = f32x4.add(b3, term(qb, xv, l2));
+  }
+  const sa = reduce4(a0, a1, a2, a3);
+  const sb = reduce4(b0, b1, b2, b3);
+  v128.store(o0, tail4(sa, q0, x, stride, d4, stride, l2));
+  v128.store(o1, tail4(sb, q1, x, stride, d4, stride, l2));
+}
+
+/**
+ * Reads a block once front to back, one load per cache line, so it sits in cache before the
+ * register tiles walk it four rows at a time (a pattern the hardware prefetcher serves poorly).
+ */
+// @ts-ignore: decorator
+@inline function touch(ptr: usize, bytes: usize): void {
+  for (let j: usize = 0; j < bytes; j += 64) load<u8>(ptr + j);
+}
+
+/** m queries against n rows, out query-major (m × n), blocked so a block of rows stays in cache. */
+// @ts-ignore: decorator
+@inline function floatBatch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize, l2: bool): void {
+  const stride = <usize>dim << 2;
+  const d4 = <usize>(dim & ~3) << 2;
+  const outStride = <usize>n << 2;
+  let blockRows = <i32>(ROW_BLOCK_BYTES / max<usize>(stride, 1)) & ~3;
+  if (blockRows < 4) blockRows = 4;
+  for (let r0 = 0; r0 < n; r0 += blockRows) {
+    const nb = min(blockRows, n - r0);
+    const block = rows + <usize>r0 * stride;
+    const n4 = nb & ~3;
+    touch(block, <usize>nb * stride);
+    let a = 0;
+    for (; a + 2 <= m; a += 2) {
+      const q0 = queries + <usize>a * stride;
+      const q1 = q0 + stride;
+      const o0 = out + <usize>a * outStride + (<usize>r0 << 2);
+      const o1 = o0 + outStride;
+      let x = block;
+      for (let i = 0; i < n4; i += 4) {
+        tile2x4(q0, q1, x, stride, d4, o0 + (<usize>i << 2), o1 + (<usize>i << 2), l2);
+        x += stride << 2;
+      }
+      for (let i = n4; i < nb; i++) {
+        store<f32>(o0 + (<usize>i << 2), pair(q0, x, d4, stride, l2));
+        store<f32>(o1 + (<usize>i << 2), pair(q1, x, d4, stride, l2));
+        x += stride;
+      }
+    }
+    if (a < m) {
+      floatMany(queries + <usize>a * stride, block, nb, dim, out + <usize>a * outStride + (<usize>r0 << 2), l2);
+    }
+  }
+}
+
+export function dotF32(q: usize, rows: usize, n: i32, dim: i32, out: usize): void {
+  floatMany(q, rows, n, dim, out, false);
+}
+
+export function l2sqF32(q: usize, rows: usize, n: i32, dim: i32, out: usize): void {
+  floatMany(q, rows, n, dim, out, true);
+}
+
+export function dotF32Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize): void {
+  floatBatch(queries, m, rows, n, dim, out, false);
+}
+
+export function l2sqF32Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize): void {
+  floatBatch(queries, m, rows, n, dim, out, true);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// int8 / uint8 dot products (exact, wrapping like the TypeScript backend's Int32Array store)
+
+/** Σ q[j] * x[j] over 16 bytes, as four i32 partial sums. */
+// @ts-ignore: decorator
+@inline function dot16(q: v128, x: v128, signed: bool): v128 {
+  if (signed) {
+    return i32x4.add(
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q), i16x8.extend_low_i8x16_s(x)),
+      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q), i16x8.extend_high_i8x16_s(x)),
+    );
+  }
+  // uint8 values widen to non-negative i16; a pair of products (≤ 2 · 255²) fits the signed i32 dot.
+  return i32x4.add(
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(q), i16x8.extend_low_i8x16_u(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(q), i16x8.extend_high_i8x16_u(x)),
+  );
+}
+
+// @ts-ignore: decorator
+@inline function load8x8(ptr: usize, signed: bool): v128 {
+  return signed ? v128.load8x8_s(ptr) : v128.load8x8_u(ptr);
+}
+
+// @ts-ignore: decorator
+@inline function loadByte(ptr: usize, signed: bool): i32 {
+  return signed ? <i32>load<i8>(ptr) : <i32>load<u8>(ptr);
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): i32 {
+  const t = i32x4.add(v, v128.shuffle<i32>(v, v, 2, 3, 0, 1));
+  return i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+}
+
+/** The part of a byte dot product past the last full 16-byte block: one 8-byte block, then bytes. */
+// @ts-ignore: decorator
+@inline function intTail(q: usize, x: usize, j0: usize, dim: usize, signed: bool): i32 {
+  let s = 0;
+  let j = j0;
+  if (j + 8 <= dim) {
+    s = hsum(i32x4.dot_i16x8_s(load8x8(q + j, signed), load8x8(x + j, signed)));
+    j += 8;
+  }
+  for (; j < dim; j++) s += loadByte(q + j, signed) * loadByte(x + j, signed);
+  return s;
+}
+
+// @ts-ignore: decorator
+@inline function intMany(q: usize, rows: usize, n: i32, dim: i32, out: usize, signed: bool): void {
+  const stride = <usize>dim;
+  const d16 = <usize>(dim & ~15);
+  let x = rows;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x1 = x + stride;
+    const x2 = x1 + stride;
+    const x3 = x2 + stride;
+    let a0 = i32x4.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    for (let j: usize = 0; j < d16; j += 16) {
+      const qv = v128.load(q + j);
+      a0 = i32x4.add(a0, dot16(qv, v128.load(x + j), signed));
+      a1 = i32x4.add(a1, dot16(qv, v128.load(x1 + j), signed));
+      a2 = i32x4.add(a2, dot16(qv, v128.load(x2 + j), signed));
+      a3 = i32x4.add(a3, dot16(qv, v128.load(x3 + j), signed));
+    }
+    const o = out + (<usize>i << 2);
+    store<i32>(o, hsum(a0) + intTail(q, x, d16, stride, signed));
+    store<i32>(o, hsum(a1) + intTail(q, x1, d16, stride, signed), 4);
+    store<i32>(o, hsum(a2) + intTail(q, x2, d16, stride, signed), 8);
+    store<i32>(o, hsum(a3) + intTail(q, x3, d16, stride, signed), 12);
+    x = x3 + stride;
+  }
+  for (; i < n; i++) {
+    let a = i32x4.splat(0);
+    for (let j: usize = 0; j < d16; j += 16) a = i32x4.add(a, dot16(v128.load(q + j), v128.load(x + j), signed));
+    store<i32>(out + (<usize>i << 2), hsum(a) + intTail(q, x, d16, stride, signed));
+    x += stride;
+  }
+}
+
+/** Low and high halves of 16 bytes, widened to i16. */
+// @ts-ignore: decorator
+@inline function widenLow(v: v128, signed: bool): v128 {
+  return signed ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+// @ts-ignore: decorator
+@inline function widenHigh(v: v128, signed: bool): v128 {
+  return signed ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+}
+
+/** Queries q0, q1 against four rows from x: a 2 × 4 tile that widens each row vector once for both queries. */
+// @ts-ignore: decorator
+@inline function intTile2x4(q0: usize, q1: usize, x: usize, stride: usize, d16: usize, o0: usize, o1: usize, signed: bool): void {
+  const x1 = x + stride;
+  const x2 = x1 + stride;
+  const x3 = x2 + stride;
+  let a0 = i32x4.splat(0);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
+  let b0 = a0;
+  let b1 = a0;
+  let b2 = a0;
+  let b3 = a0;
+  for (let j: usize = 0; j < d16; j += 16) {
+    const qa = v128.load(q0 + j);
+    const qb = v128.load(q1 + j);
+    const qaLo = widenLow(qa, signed);
+    const qaHi = widenHigh(qa, signed);
+    const qbLo = widenLow(qb, signed);
+    const qbHi = widenHigh(qb, signed);
+    let xv = v128.load(x + j);
+    let lo = widenLow(xv, signed);
+    let hi = widenHigh(xv, signed);
+    a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(qaLo, lo), i32x4.dot_i16x8_s(qaHi, hi)));
+    b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(qbLo, lo), i32x4.dot_i16x8_s(qbHi, hi)));
+    xv = v128.load(x1 + j);
+    lo = widenLow(xv, signed);
+    hi = widenHigh(xv, signed);
+    a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(qaLo, lo), i32x4.dot_i16x8_s(qaHi, hi)));
+    b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(qbLo, lo), i32x4.dot_i16x8_s(qbHi, hi)));
+    xv = v128.load(x2 + j);
+    lo = widenLow(xv, signed);
+    hi = widenHigh(xv, signed);
+    a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(qaLo, lo), i32x4.dot_i16x8_s(qaHi, hi)));
+    b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(qbLo, lo), i32x4.dot_i16x8_s(qbHi, hi)));
+    xv = v128.load(x3 + j);
+    lo = widenLow(xv, signed);
+    hi = widenHigh(xv, signed);
+    a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(qaLo, lo), i32x4.dot_i16x8_s(qaHi, hi)));
+    b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(qbLo, lo), i32x4.dot_i16x8_s(qbHi, hi)));
+  }
+  const dim = stride;
+  store<i32>(o0, hsum(a0) + intTail(q0, x, d16, dim, signed));
+  store<i32>(o0, hsum(a1) + intTail(q0, x1, d16, dim, signed), 4);
+  store<i32>(o0, hsum(a2) + intTail(q0, x2, d16, dim, signed), 8);
+  store<i32>(o0, hsum(a3) + intTail(q0, x3, d16, dim, signed), 12);
+  store<i32>(o1, hsum(b0) + intTail(q1, x, d16, dim, signed));
+  store<i32>(o1, hsum(b1) + intTail(q1, x1, d16, dim, signed), 4);
+  store<i32>(o1, hsum(b2) + intTail(q1, x2, d16, dim, signed), 8);
+  store<i32>(o1, hsum(b3) + intTail(q1, x3, d16, dim, signed), 12);
+}
+
+// @ts-ignore: decorator
+@inline function intBatch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize, signed: bool): void {
+  const stride = <usize>dim;
+  const d16 = <usize>(dim & ~15);
+  let blockRows = <i32>(ROW_BLOCK_BYTES / max<usize>(stride, 1)) & ~3;
+  if (blockRows < 4) blockRows = 4;
+  for (let r0 = 0; r0 < n; r0 += blockRows) {
+    const nb = min(blockRows, n - r0);
+    const block = rows + <usize>r0 * stride;
+    const n4 = nb & ~3;
+    touch(block, <usize>nb * stride);
+    let a = 0;
+    for (; a + 2 <= m; a += 2) {
+      const q0 = queries + <usize>a * stride;
+      const q1 = q0 + stride;
+      const o0 = out + (<usize>a * n + r0) * 4;
+      const o1 = o0 + (<usize>n << 2);
+      let x = block;
+      for (let i = 0; i < n4; i += 4) {
+        intTile2x4(q0, q1, x, stride, d16, o0 + (<usize>i << 2), o1 + (<usize>i << 2), signed);
+        x += stride << 2;
+      }
+      if (n4 < nb) {
+        intMany(q0, x, nb - n4, dim, o0 + (<usize>n4 << 2), signed);
+        intMany(q1, x, nb - n4, dim, o1 + (<usize>n4 << 2), signed);
+      }
+    }
+    if (a < m) intMany(queries + <usize>a * stride, block, nb, dim, out + (<usize>a * n + r0) * 4, signed);
+  }
+}
+
+export function dotI8(q: usize, rows: usize, n: i32, dim: i32, out: usize): void {
+  intMany(q, rows, n, dim, out, true);
+}
+
+export function dotI8Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize): void {
+  intBatch(queries, m, rows, n, dim, out, true);
+}
+
+export function dotU8(q: usize, rows: usize, n: i32, dim: i32, out: usize): void {
+  intMany(q, rows, n, dim, out, false);
+}
+
+export function dotU8Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize): void {
+  intBatch(queries, m, rows, n, dim, out, false);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Hamming distance over packed bits
+
+/** Byte counts grow by at most 8 per 16-byte step, so 31 steps never overflow a u8 lane. */
+const POPCOUNT_STEPS_PER_FOLD: usize = 31;
+
+/** popcount(q XOR x) over `bytes` bytes. */
+// @ts-ignore: decorator
+@inline function hammingOne(q: usize, x: usize, bytes: usize): u32 {
+  const b16 = bytes & ~15;
+  let total = i32x4.splat(0);
+  let j: usize = 0;
+  while (j < b16) {
+    const end = min(b16, j + POPCOUNT_STEPS_PER_FOLD * 16);
+    let counts = i8x16.splat(0);
+    for (; j < end; j += 16) counts = i8x16.add(counts, i8x16.popcnt(v128.xor(v128.load(q + j), v128.load(x + j))));
+    total = i32x4.add(total, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(counts)));
+  }
+  let s = <u32>hsum(total);
+  if (j + 8 <= bytes) {
+    s += <u32>popcnt<u64>(load<u64>(q + j) ^ load<u64>(x + j));
+    j += 8;
+  }
+  for (; j < bytes; j++) s += <u32>popcnt<u32>(<u32>(load<u8>(q + j) ^ load<u8>(x + j)));
+  return s;
+}
+
+export function hamming(q: usize, codes: usize, n: i32, bytes: i32, out: usize): void {
+  const stride = <usize>bytes;
+  for (let i = 0; i < n; i++) store<u32>(out + (<usize>i << 2), hammingOne(q, codes + <usize>i * stride, stride));
+}
+
+export function hammingBatch(queries: usize, m: i32, codes: usize, n: i32, bytes: i32, out: usize): void {
+  const stride = <usize>bytes;
+  let blockRows = <i32>(ROW_BLOCK_BYTES / max<usize>(stride, 1));
+  if (blockRows < 1) blockRows = 1;
+  for (let r0 = 0; r0 < n; r0 += blockRows) {
+    const nb = min(blockRows, n - r0);
+    touch(codes + <usize>r0 * stride, <usize>nb * stride);
+    for (let a = 0; a < m; a++) {
+      const o = out + (<usize>a * n + r0) * 4;
+      hamming(queries + <usize>a * stride, codes + <usize>r0 * stride, nb, bytes, o);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// IEEE binary16 <-> binary32 (scalar; mirrors halfToFloat / floatToHalf in js-kernels.ts)
+
+/** The float32 NaN that JavaScript stores for any NaN: every half NaN maps to it. */
+const CANONICAL_NAN: u32 = 0x7fc00000;
+
+export function f16ToF32(src: usize, dst: usize, count: i32): void {
+  for (let i = 0; i < count; i++) {
+    const h = <u32>load<u16>(src + (<usize>i << 1));
+    const sign = (h & 0x8000) << 16;
+    const exponent = (h >> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    let bits: u32;
+    if (exponent == 0) bits = sign | reinterpret<u32>(<f32>mantissa * 5.9604644775390625e-8); // mantissa · 2^-24, exact
+    else if (exponent == 31) bits = mantissa ? CANONICAL_NAN : sign | 0x7f800000;
+    else bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    store<u32>(dst + (<usize>i << 2), bits);
+  }
+}
+
+export function f32ToF16(src: usize, dst: usize, count: i32): void {
+  for (let i = 0; i < count; i++) {
+    const bits = load<u32>(src + (<usize>i << 2));
+    store<u16>(dst + (<usize>i << 1), <u16>floatBitsToHalf(bits));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function floatBitsToHalf(bits: u32): u32 {
+  const sign = (bits >> 16) & 0x8000;
+  const exponent = <i32>((bits >> 23) & 0xff);
+  let mantissa = bits & 0x7fffff;
+  if (exponent == 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >> 13) : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // rounds to ±0
+    mantissa |= 0x800000; // make the implicit bit explicit
+    const shift = <u32>(14 - e);
+    const half = mantissa >> shift;
+    const remainder = mantissa & ((1 << shift) - 1);
+    const midpoint: u32 = 1 << (shift - 1);
+    return sign | (remainder > midpoint || (remainder == midpoint && (half & 1) != 0) ? half + 1 : half);
+  }
+  const half = (<u32>e << 10) | (mantissa >> 13);
+  const remainder = mantissa & 0x1fff;
+  // Carrying into the exponent is right: it rounds up to the next power of two or to Infinity.
+  return sign | (remainder > 0x1000 || (remainder == 0x1000 && (half & 1) != 0) ? half + 1 : half);
+}

@@ -1,0 +1,144 @@
+import { TopK, type Arena, type ArenaBlock, type Kernels } from '@quiver/core-math';
+
+/** What the finalizer needs to free the codes; never references the owner itself. */
+interface CodesHold {
+  readonly arena: Arena;
+  block: ArenaBlock | undefined;
+}
+
+const codesFinalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<CodesHold>((hold) => {
+        if (hold.block) hold.arena.free(hold.block);
+        hold.block = undefined;
+      })
+    : undefined;
+
+/**
+ * Fixed-width byte codes living in the kernels' arena, so the hamming / int8 kernels scan them in
+ * place. Grows geometrically on append; slots are positions and never move. Call `dispose()`; a
+ * FinalizationRegistry frees the block if the owner is collected without it.
+ */
+export class ArenaCodeRows {
+  readonly rowBytes: number;
+  private readonly kernels: Kernels;
+  private readonly hold: CodesHold;
+  private rows = 0;
+
+  constructor(kernels: Kernels, rowBytes: number) {
+    this.kernels = kernels;
+    this.rowBytes = rowBytes;
+    this.hold = { arena: kernels.arena, block: undefined };
+    codesFinalizer?.register(this, this.hold, this);
+  }
+
+  get count(): number {
+    return this.rows;
+  }
+
+  get ptr(): number {
+    return this.hold.block?.ptr ?? 0;
+  }
+
+  /** Appends `codes.length / rowBytes` rows and returns the first new slot. */
+  append(codes: Uint8Array | Int8Array): number {
+    const { arena } = this.kernels;
+    const added = codes.length / this.rowBytes;
+    const needed = (this.rows + added) * this.rowBytes;
+    const { hold } = this;
+    if (!hold.block || hold.block.byteLength < needed) {
+      const capacity = Math.max(needed, Math.floor((hold.block?.byteLength ?? 0) * 1.5));
+      hold.block = hold.block ? arena.realloc(hold.block, capacity) : arena.alloc(capacity);
+    }
+    const first = this.rows;
+    arena.u8(hold.block.ptr + first * this.rowBytes, codes.length).set(new Uint8Array(codes.buffer, codes.byteOffset, codes.length));
+    this.rows += added;
+    return first;
+  }
+
+  /** A copy of all rows. */
+  toBytes(): Uint8Array {
+    return this.rows === 0 ? new Uint8Array(0) : this.kernels.arena.u8(this.hold.block!.ptr, this.rows * this.rowBytes).slice();
+  }
+
+  dispose(): void {
+    if (this.hold.block) this.kernels.arena.free(this.hold.block);
+    this.hold.block = undefined;
+    this.rows = 0;
+  }
+}
+
+/** How code rows are compared: popcount hamming (lower is closer) or int8 dot product (higher is closer). */
+export type CodeComparison = 'hamming' | 'dotI8';
+
+/** Best-first results per query: `keys` are the raw kernel values turned higher-is-better. */
+export interface CodeScanResult {
+  readonly keys: Float64Array;
+  readonly slots: Int32Array;
+  readonly counts: Uint32Array;
+}
+
+const QUERY_BLOCK = 32;
+const ROW_BLOCK = 4096;
+
+/**
+ * Exact top-k over code rows for `m` encoded queries (`queryCodes`, `m × rowBytes` bytes), in
+ * tiles of QUERY_BLOCK queries × ROW_BLOCK rows. Slots with `removed[slot] !== 0` are skipped.
+ * Hamming distances are negated so that every key is higher-is-better; ties go to the lower slot.
+ */
+export function scanCodeRows(
+  kernels: Kernels,
+  rows: ArenaCodeRows,
+  comparison: CodeComparison,
+  queryCodes: Uint8Array | Int8Array,
+  m: number,
+  k: number,
+  removed: Uint8Array,
+): CodeScanResult {
+  const { arena } = kernels;
+  const { rowBytes } = rows;
+  const n = rows.count;
+  const keys = new Float64Array(m * k).fill(-Infinity);
+  const slots = new Int32Array(m * k).fill(-1);
+  const counts = new Uint32Array(m);
+  if (n === 0 || m === 0) return { keys, slots, counts };
+  const queryBlock = Math.min(QUERY_BLOCK, m);
+  const rowBlock = Math.min(ROW_BLOCK, n);
+  const queryBuf = arena.alloc(queryBlock * rowBytes);
+  const tileBuf = arena.alloc(queryBlock * rowBlock * 4);
+  const heaps = Array.from({ length: queryBlock }, () => new TopK(k));
+  const queryBytes = new Uint8Array(queryCodes.buffer, queryCodes.byteOffset, queryCodes.length);
+  const hamming = comparison === 'hamming';
+  try {
+    for (let q0 = 0; q0 < m; q0 += queryBlock) {
+      const qm = Math.min(queryBlock, m - q0);
+      arena.u8(queryBuf.ptr, qm * rowBytes).set(queryBytes.subarray(q0 * rowBytes, (q0 + qm) * rowBytes));
+      for (let r0 = 0; r0 < n; r0 += rowBlock) {
+        const rn = Math.min(rowBlock, n - r0);
+        const rowsPtr = rows.ptr + r0 * rowBytes;
+        if (hamming) kernels.hammingBatch(queryBuf.ptr, qm, rowsPtr, rn, rowBytes, tileBuf.ptr);
+        else kernels.dotI8Batch(queryBuf.ptr, qm, rowsPtr, rn, rowBytes, tileBuf.ptr);
+        // hamming writes uint32, dotI8 int32: both fit an Int32Array view (hamming < 2^31).
+        const tile = arena.i32(tileBuf.ptr, qm * rn);
+        for (let a = 0; a < qm; a++) {
+          const heap = heaps[a]!;
+          let threshold = heap.threshold;
+          const base = a * rn;
+          for (let i = 0; i < rn; i++) {
+            const key = hamming ? -tile[base + i]! : tile[base + i]!;
+            // threshold is -Infinity until the heap is full; slots arrive in increasing order, so
+            // an equal key never displaces a kept one.
+            if (key <= threshold || removed[r0 + i] !== 0) continue;
+            heap.push(key, r0 + i);
+            threshold = heap.threshold;
+          }
+        }
+      }
+      for (let a = 0; a < qm; a++) counts[q0 + a] = heaps[a]!.drainInto(keys, slots, (q0 + a) * k);
+    }
+  } finally {
+    arena.free(tileBuf);
+    arena.free(queryBuf);
+  }
+  return { keys, slots, counts };
+}

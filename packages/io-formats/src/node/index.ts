@@ -1,0 +1,15 @@
+export { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
+export type { AtomicWriteOptions, FileData } from './atomic-write.js';
+export {
+  readNpyFile,
+  writeNpyFile,
+  readNpzFile,
+  writeNpzFile,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  readVecsFile,
+  writeVecsFile,
+  readNpyRows,
+} from './files.js';
+export type { RowRange, VecsRows } from './files.js';
+export { zlibInflate, zlibDeflate } from './zlib-codec.js';
