@@ -132,7 +132,7 @@ def main():
         "metric": args.metric,
         "k": k,
         "buildMs": build_ms,
-        "bytesPerVector": searcher.X.nbytes / n + (8 if searcher.sq_norms is not None else 0),
+        "bytesPerVector": (searcher.X.nbytes + (searcher.sq_norms.nbytes if searcher.sq_norms is not None else 0)) / n,
         "single": summarize(latencies),
         "loop": {"queries": int(batch.shape[0]), "medianMs": loop_ms, "qps": batch.shape[0] * 1000 / loop_ms},
         "gemm": {"queries": int(batch.shape[0]), "medianMs": gemm_ms, "qps": batch.shape[0] * 1000 / gemm_ms},

@@ -216,15 +216,16 @@ function checkRecall(ctx: Context, quiver: QuiverFigures, plainIds: Int32Array, 
   const truth = groundTruth ?? { ids: plainIds, stride: k };
   const truthName = groundTruth ? 'the shipped ground truth' : "the plain loop's answers";
   const truthCount = groundTruth ? batchCount : subsetCount;
-  const addRecall = (system: string, result: RecallResult, quiverRow: boolean, count: number) =>
-    ctx.add('recall', { system, figure: 'recall (tie-aware)', value: result.tieAware, unit: '', better: 'higher', quiver: quiverRow, note: `vs ${truthName} on ${count} queries; strict ${result.strict.toFixed(4)}` });
+  const addRecall = (system: string, result: RecallResult, quiverRow: boolean, count: number, caveat = '') =>
+    ctx.add('recall', { system, figure: 'recall (tie-aware)', value: result.tieAware, unit: '', better: 'higher', quiver: quiverRow, note: `vs ${truthName} on ${count} queries; strict ${result.strict.toFixed(4)}${caveat}` });
 
   const quiverRecall = recall(truth, { ids: quiver.oneThread.slots, stride: k }, truthCount);
   addRecall(quiver.system, quiverRecall, true, truthCount);
   const floor = groundTruth ? 1 : RECALL_FLOOR;
   out.checks.push(correctness(`${label}: Quiver recall@${k} vs ${truthName}`, quiverRecall.tieAware >= floor, `${quiverRecall.tieAware.toFixed(4)} (${quiverRecall.imperfectQueries} imperfect queries)`));
   if (groundTruth) addRecall(PLAIN, recall(truth, { ids: plainIds, stride: k }, subsetCount), false, subsetCount);
-  addRecall(LANGCHAIN, recall(truth, { ids: langchainIds, stride: k }, subsetCount), false, subsetCount);
+  const langchainCaveat = metric === 'dot' ? '; it ranks by cosine, not by dot' : '';
+  addRecall(LANGCHAIN, recall(truth, { ids: langchainIds, stride: k }, subsetCount), false, subsetCount, langchainCaveat);
   if (numpy) {
     const numpyIds = { ids: numpy.ids.flat(), stride: k };
     addRecall('numpy', recall(truth, numpyIds, truthCount), false, truthCount);

@@ -8,7 +8,7 @@
 //
 // The module allocates nothing and has no static data: instantiating it never writes to the memory.
 
-/** Rows per block in the batch kernels: a block (at most 96 KiB at dim 384) stays in L2 while every query sweeps it. */
+/** Bytes of rows per block in the batch kernels: a block stays in L2 while every query sweeps it (48-192 KiB measured alike). */
 const ROW_BLOCK_BYTES: usize = 96 * 1024;
 
 // ---------------------------------------------------------------------------------------------------
@@ -203,19 +203,24 @@ export function l2sqF32Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i
 // ---------------------------------------------------------------------------------------------------
 // int8 / uint8 dot products (exact, wrapping like the TypeScript backend's Int32Array store)
 
-/** Σ q[j] * x[j] over 16 bytes, as four i32 partial sums. */
+/** Low and high halves of 16 bytes, widened to i16. */
+// @ts-ignore: decorator
+@inline function widenLow(v: v128, signed: bool): v128 {
+  return signed ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+// @ts-ignore: decorator
+@inline function widenHigh(v: v128, signed: bool): v128 {
+  return signed ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+}
+
+/** Σ q[j] * x[j] over 16 bytes, as four i32 partial sums. uint8 values widen to non-negative i16, and a
+ * pair of products (at most 2 · 255²) fits the signed i32 dot. */
 // @ts-ignore: decorator
 @inline function dot16(q: v128, x: v128, signed: bool): v128 {
-  if (signed) {
-    return i32x4.add(
-      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q), i16x8.extend_low_i8x16_s(x)),
-      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q), i16x8.extend_high_i8x16_s(x)),
-    );
-  }
-  // uint8 values widen to non-negative i16; a pair of products (≤ 2 · 255²) fits the signed i32 dot.
   return i32x4.add(
-    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(q), i16x8.extend_low_i8x16_u(x)),
-    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(q), i16x8.extend_high_i8x16_u(x)),
+    i32x4.dot_i16x8_s(widenLow(q, signed), widenLow(x, signed)),
+    i32x4.dot_i16x8_s(widenHigh(q, signed), widenHigh(x, signed)),
   );
 }
 
@@ -282,17 +287,6 @@ export function l2sqF32Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i
     store<i32>(out + (<usize>i << 2), hsum(a) + intTail(q, x, d16, stride, signed));
     x += stride;
   }
-}
-
-/** Low and high halves of 16 bytes, widened to i16. */
-// @ts-ignore: decorator
-@inline function widenLow(v: v128, signed: bool): v128 {
-  return signed ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
-}
-
-// @ts-ignore: decorator
-@inline function widenHigh(v: v128, signed: bool): v128 {
-  return signed ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
 }
 
 /** Queries q0, q1 against four rows from x: a 2 × 4 tile that widens each row vector once for both queries. */

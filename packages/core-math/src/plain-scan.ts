@@ -5,7 +5,7 @@ import type { DenseRows, ExactScanOptions } from './scan.js';
 import { TopK } from './top-k.js';
 
 /** Query rows per kernel call and row-chunk length: the score tile is QUERY_BLOCK × ROW_BLOCK floats. */
-const QUERY_BLOCK = 32;
+const QUERY_BLOCK = 64;
 const ROW_BLOCK = 2048;
 /** Bytes of arena scratch `plainExactScan` needs for `queryCount` queries. */
 export function plainScanScratchBytes(dim: number, queryCount: number): number {
