@@ -6,6 +6,7 @@ import { runExactSuite } from './suites/exact.js';
 import { runQuantizedSuite } from './suites/quantized.js';
 import { runSiftsmallSuite } from './suites/siftsmall.js';
 import { runSmokeSuite } from './suites/smoke.js';
+import { closeWorkerPools } from './worker-pools.js';
 
 const RUNNERS: Record<SuiteName, (options: BenchOptions) => Promise<SuiteResult>> = {
   exact: (options) => runExactSuite(options),
@@ -30,7 +31,12 @@ async function main(argv: string[]): Promise<number> {
   if (!(globalThis as { gc?: unknown }).gc) console.warn('note: run with --expose-gc for steadier memory figures');
   const environment = collectEnvironment(argv);
   console.log(`[bench] ${suite}: ${environment.cpuModel}, Node ${environment.node}`);
-  const result = await RUNNERS[suite](options);
+  let result: SuiteResult;
+  try {
+    result = await RUNNERS[suite](options);
+  } finally {
+    await closeWorkerPools();
+  }
   const peakRss = process.resourceUsage().maxRSS / 1024;
   result.notes.push(`Peak RSS of this Node process over the whole run, all systems included: ${peakRss.toFixed(0)} MiB.`);
   const report = buildReport(result, environment);

@@ -8,6 +8,7 @@ import { collectEnvironment } from './environment.js';
 import { parseCommandLine } from './options.js';
 import { buildReport, writeReport } from './report.js';
 import { runSmokeSuite } from './suites/smoke.js';
+import { closeWorkerPools } from './worker-pools.js';
 
 /**
  * The smoke suite's core at tiny sizes, so `pnpm test` covers the harness: every system runs,
@@ -15,7 +16,10 @@ import { runSmokeSuite } from './suites/smoke.js';
  */
 describe('benchmark harness (smoke sizes)', () => {
   const out = mkdtempSync(join(tmpdir(), 'quiver-bench-test-'));
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(async () => {
+    await closeWorkerPools();
+    rmSync(out, { recursive: true, force: true });
+  });
 
   it('runs every suite, passes its correctness checks and writes the report', async () => {
     const { suite, options } = parseCommandLine(['smoke', '--n', '600', '--dim', '16', '--queries', '20', '--single', '5', '--subset', '5', '--out', out]);

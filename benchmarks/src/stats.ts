@@ -67,6 +67,23 @@ export async function batchQps(queries: number, repeats: number, fn: () => unkno
   return { qps: (queries * 1000) / medianMs, medianMs };
 }
 
+/**
+ * Queries per second of several ways to run the same batch, timed in alternation (A B A B ...)
+ * after one warm-up each, so a change in background load hits every contender alike.
+ */
+export async function interleavedQps(queries: number, repeats: number, contenders: readonly (() => unknown)[]): Promise<number[]> {
+  for (const run of contenders) await run();
+  const durations = contenders.map((): number[] => []);
+  for (let r = 0; r < repeats; r++) {
+    for (let c = 0; c < contenders.length; c++) {
+      const start = nowMs();
+      await contenders[c]!();
+      durations[c]!.push(nowMs() - start);
+    }
+  }
+  return durations.map((d) => (queries * 1000) / median(d));
+}
+
 export function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }

@@ -1,5 +1,4 @@
 import { defaultArena, normalized, type Metric, type SearchResult } from '@quiver/core-math';
-import { WorkerPool } from '@quiver/core-math/node';
 import { FlatIndex } from '@quiver/flat';
 import { LangChainStore } from '../baselines/langchain.js';
 import { numpyUnavailableReason, runNumpyBaseline, type NumpyResult } from '../baselines/numpy.js';
@@ -9,7 +8,8 @@ import { memorySnapshot, retainedBytes } from '../memory.js';
 import type { BenchOptions } from '../options.js';
 import { recallAtK, type Neighbours, type RecallResult } from '../recall.js';
 import type { Check, Measurement } from '../report.js';
-import { batchQps, collectGarbage, nowMs, summarizeLatencies, timeEach, timeEachAsync, type LatencySummary } from '../stats.js';
+import { workerPool } from '../worker-pools.js';
+import { collectGarbage, interleavedQps, nowMs, summarizeLatencies, timeEach, timeEachAsync, type LatencySummary } from '../stats.js';
 
 export interface ExactComparison {
   /** Section prefix, e.g. `dot 100000×384`. */
@@ -99,6 +99,8 @@ interface QuiverFigures {
 async function measureQuiver(ctx: Context): Promise<QuiverFigures> {
   const { workload, metric, options, k, batch, batchCount } = ctx;
   const n = workload.base.length / workload.dim;
+  // Started before the index exists, so the pool also covers rows allocated after its workers attached.
+  const executor = workerPool(options.threads, options.kernels);
   collectGarbage();
   const arenaBefore = defaultArena().bytesInUse;
   const start = nowMs();
@@ -112,17 +114,12 @@ async function measureQuiver(ctx: Context): Promise<QuiverFigures> {
     const single = summarizeLatencies(timeEach(ctx.singleCount, 10, (i) => index.search(ctx.query(i), k)));
     addLatency(ctx, system, single, true);
     let oneThread: SearchResult | undefined;
-    const { qps: batchQpsValue } = await batchQps(batchCount, options.repeats, () => (oneThread = index.search(batch, k)));
-    ctx.add('batch', { system: `${system}, 1 thread`, figure: 'throughput', value: batchQpsValue, unit: 'q/s', better: 'higher', quiver: true, reference: true });
-
-    const pool = new WorkerPool({ threads: options.threads, kernels: options.kernels });
     let pooled: SearchResult | undefined;
-    let pooledQps: number;
-    try {
-      ({ qps: pooledQps } = await batchQps(batchCount, options.repeats, async () => (pooled = await index.searchAsync(batch, k, { executor: pool }))));
-    } finally {
-      await pool.close();
-    }
+    const [batchQpsValue, pooledQps] = (await interleavedQps(batchCount, options.repeats, [
+      () => (oneThread = index.search(batch, k)),
+      async () => (pooled = await index.searchAsync(batch, k, { executor })),
+    ])) as [number, number];
+    ctx.add('batch', { system: `${system}, 1 thread`, figure: 'throughput', value: batchQpsValue, unit: 'q/s', better: 'higher', quiver: true, reference: true });
     ctx.add('batch', { system: `${system}, ${options.threads} threads`, figure: 'throughput', value: pooledQps, unit: 'q/s', better: 'higher', quiver: true, note: 'WorkerPool' });
     ctx.out.checks.push(sameResults(`${ctx.label}: worker pool returns the one-thread results`, oneThread!, pooled!));
 

@@ -436,6 +436,171 @@ export function hammingBatch(queries: usize, m: i32, codes: usize, n: i32, bytes
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Threshold compaction: the few entries of a score tile that can still enter a top-k, as flat indices
+
+/** Writes `index` at position `count` of `out` when it fits; returns the new count. */
+// @ts-ignore: decorator
+@inline function emit(out: usize, count: i32, capacity: i32, index: i32): i32 {
+  if (count < capacity) store<u32>(out + (<usize>count << 2), <u32>index);
+  return count + 1;
+}
+
+/** Emits base + b for every set bit b of `bits`, lowest first. */
+// @ts-ignore: decorator
+@inline function emitBits(out: usize, count: i32, capacity: i32, base: i32, bits: i32): i32 {
+  while (bits != 0) {
+    count = emit(out, count, capacity, base + ctz(bits));
+    bits &= bits - 1;
+  }
+  return count;
+}
+
+/**
+ * Flat indices a * n + i of a query-major m × n float32 tile whose value (negated when `negate`) is
+ * not ≤ thresholds[a]: strictly above it, or NaN. A NaN threshold admits the whole row.
+ * -v ≤ t is tested as v ≥ -t (negation is exact), so the negated case costs nothing extra.
+ */
+export function selectAboveF32(values: usize, m: i32, n: i32, thresholds: usize, negate: bool, out: usize, capacity: i32): i32 {
+  let count = 0;
+  const n16 = n & ~15;
+  for (let a = 0; a < m; a++) {
+    const row = values + (<usize>a * <usize>n << 2);
+    const base = a * n;
+    const t = load<f32>(thresholds + (<usize>a << 2));
+    const tv = f32x4.splat(negate ? -t : t);
+    let i = 0;
+    for (; i < n16; i += 16) {
+      const p = row + (<usize>i << 2);
+      let bits: i32;
+      if (negate) {
+        bits =
+          i32x4.bitmask(f32x4.ge(v128.load(p), tv)) |
+          (i32x4.bitmask(f32x4.ge(v128.load(p, 16), tv)) << 4) |
+          (i32x4.bitmask(f32x4.ge(v128.load(p, 32), tv)) << 8) |
+          (i32x4.bitmask(f32x4.ge(v128.load(p, 48), tv)) << 12);
+      } else {
+        bits =
+          i32x4.bitmask(f32x4.le(v128.load(p), tv)) |
+          (i32x4.bitmask(f32x4.le(v128.load(p, 16), tv)) << 4) |
+          (i32x4.bitmask(f32x4.le(v128.load(p, 32), tv)) << 8) |
+          (i32x4.bitmask(f32x4.le(v128.load(p, 48), tv)) << 12);
+      }
+      bits ^= 0xffff; // the entries not at or below the threshold
+      if (bits != 0) count = emitBits(out, count, capacity, base + i, bits);
+    }
+    for (; i < n; i++) {
+      const v = load<f32>(row + (<usize>i << 2));
+      if (!((negate ? -v : v) <= t)) count = emit(out, count, capacity, base + i);
+    }
+  }
+  return count;
+}
+
+/** The int32 twin of selectAboveF32 (hamming distances, integer dot products): value (or -value) > thresholds[a]. */
+export function selectAboveI32(values: usize, m: i32, n: i32, thresholds: usize, negate: bool, out: usize, capacity: i32): i32 {
+  let count = 0;
+  const n16 = n & ~15;
+  for (let a = 0; a < m; a++) {
+    const row = values + (<usize>a * <usize>n << 2);
+    const base = a * n;
+    const t = load<i32>(thresholds + (<usize>a << 2));
+    const tv = i32x4.splat(t);
+    let i = 0;
+    for (; i < n16; i += 16) {
+      const p = row + (<usize>i << 2);
+      let v0 = v128.load(p);
+      let v1 = v128.load(p, 16);
+      let v2 = v128.load(p, 32);
+      let v3 = v128.load(p, 48);
+      if (negate) {
+        v0 = i32x4.neg(v0);
+        v1 = i32x4.neg(v1);
+        v2 = i32x4.neg(v2);
+        v3 = i32x4.neg(v3);
+      }
+      const bits =
+        i32x4.bitmask(i32x4.gt_s(v0, tv)) |
+        (i32x4.bitmask(i32x4.gt_s(v1, tv)) << 4) |
+        (i32x4.bitmask(i32x4.gt_s(v2, tv)) << 8) |
+        (i32x4.bitmask(i32x4.gt_s(v3, tv)) << 12);
+      if (bits != 0) count = emitBits(out, count, capacity, base + i, bits);
+    }
+    for (; i < n; i++) {
+      const v = load<i32>(row + (<usize>i << 2));
+      if ((negate ? -v : v) > t) count = emit(out, count, capacity, base + i);
+    }
+  }
+  return count;
+}
+
+/**
+ * The int8-sketch prefilter of bounded-scan.ts, fused: for each (query a, row i) of an m × n int32
+ * tile of code dot products d, the float32 upper bound
+ *   u = (((p0 · (s_i · f32(d)) + p1 · r_i) + p2 · x_i) + p3 · y_i) + p4
+ * from the query's five parameters p (params + 20a) and the row's stats s, r, x, y (stats + 16i),
+ * each operation rounded to float32 in that order; emits a * n + i unless u < thresholds[a].
+ */
+export function selectSketchBounds(
+  dots: usize,
+  m: i32,
+  n: i32,
+  params: usize,
+  stats: usize,
+  thresholds: usize,
+  out: usize,
+  capacity: i32,
+): i32 {
+  let count = 0;
+  const n4 = n & ~3;
+  for (let a = 0; a < m; a++) {
+    const row = dots + (<usize>a * <usize>n << 2);
+    const base = a * n;
+    const pa = params + <usize>a * 20;
+    const p0 = f32x4.splat(load<f32>(pa));
+    const p1 = f32x4.splat(load<f32>(pa, 4));
+    const p2 = f32x4.splat(load<f32>(pa, 8));
+    const p3 = f32x4.splat(load<f32>(pa, 12));
+    const p4 = f32x4.splat(load<f32>(pa, 16));
+    const tv = f32x4.splat(load<f32>(thresholds + (<usize>a << 2)));
+    let i = 0;
+    for (; i < n4; i += 4) {
+      // Four rows' stats, transposed so each vector holds one stat of the four rows.
+      const st = stats + (<usize>i << 4);
+      const r0 = v128.load(st);
+      const r1 = v128.load(st, 16);
+      const r2 = v128.load(st, 32);
+      const r3 = v128.load(st, 48);
+      const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const scale = v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5);
+      const residual = v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7);
+      const norm = v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5);
+      const normSq = v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7);
+      const d = f32x4.convert_i32x4_s(v128.load(row + (<usize>i << 2)));
+      let u = f32x4.mul(p0, f32x4.mul(scale, d));
+      u = f32x4.add(u, f32x4.mul(p1, residual));
+      u = f32x4.add(u, f32x4.mul(p2, norm));
+      u = f32x4.add(u, f32x4.mul(p3, normSq));
+      u = f32x4.add(u, p4);
+      const bits = i32x4.bitmask(f32x4.lt(u, tv)) ^ 0xf;
+      if (bits != 0) count = emitBits(out, count, capacity, base + i, bits);
+    }
+    for (; i < n; i++) {
+      const st = stats + (<usize>i << 4);
+      let u = load<f32>(pa) * (load<f32>(st) * <f32>load<i32>(row + (<usize>i << 2)));
+      u += load<f32>(pa, 4) * load<f32>(st, 4);
+      u += load<f32>(pa, 8) * load<f32>(st, 8);
+      u += load<f32>(pa, 12) * load<f32>(st, 12);
+      u += load<f32>(pa, 16);
+      if (!(u < load<f32>(thresholds + (<usize>a << 2)))) count = emit(out, count, capacity, base + i);
+    }
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // IEEE binary16 <-> binary32 (scalar; mirrors halfToFloat / floatToHalf in js-kernels.ts)
 
 /** The float32 NaN that JavaScript stores for any NaN: every half NaN maps to it. */

@@ -2,7 +2,7 @@ import type { ArenaBlock } from './arena.js';
 import type { SearchResult } from './contracts.js';
 import type { Kernels } from './kernels/types.js';
 import type { Metric } from './metric.js';
-import { plainExactScan } from './plain-scan.js';
+import { firstTileRows, float32Below, plainExactScan } from './plain-scan.js';
 import type { DenseRows, ExactScanOptions } from './scan.js';
 import { TopK } from './top-k.js';
 
@@ -18,7 +18,9 @@ import { TopK } from './top-k.js';
  * A first pass computes the integer dot products (4x less memory than float32, twice the SIMD
  * multiply-adds per instruction) and a score interval per row. Every row whose upper bound reaches
  * the k-th best lower bound is a candidate; a second pass scores the candidates with the float32
- * kernel. The result is *identical* to `exactScan` (same float32 scores, same ties), because the
+ * kernel. The `selectSketchBounds` kernel evaluates a float32 upper bound, inflated so that its own
+ * rounding can never drop a row, and hands JavaScript only the rows that reach the bar; those get
+ * the float64 interval and the exact tests. The result is *identical* to `exactScan` (same float32 scores, same ties), because the
  * bounds also cover float32 rounding; only the work differs. When the bounds are too loose to prune
  * (near-duplicate data), it falls back to the plain scan.
  */
@@ -95,16 +97,54 @@ function sketchOne(values: ArrayLike<number>, offset: number, dim: number, codes
 
 const QUERY_BLOCK = 16;
 const ROW_BLOCK = 4096;
-/** Past this share of candidates the bounds do not pay; finish with a plain scan. */
-const FALLBACK_CANDIDATE_FRACTION = 0.1;
+/**
+ * Past this share of candidates the bounds do not pay; finish with a plain scan. A candidate costs
+ * about 2.5 batched float32 row scores (one kernel call each), the int8 pass about 0.75 per row, so
+ * the break-even is near 10%; stop well before it.
+ */
+const FALLBACK_CANDIDATE_FRACTION = 0.05;
+/** Float32 parameters per query of the `selectSketchBounds` kernel. */
+const BOUND_PARAMS = 5;
+/**
+ * Relative inflation of the kernel's float32 bound. Its evaluation (a conversion, four products,
+ * four sums) errs by at most ~10 units of roundoff of the magnitudes involved, all covered by
+ * ε·(‖q‖‖x‖ + radius [+ ‖x‖² + ‖q‖² for l2]); ε = 1e-5 is ~170 units.
+ */
+const BOUND_SLACK = 1e-5;
+/** Absolute term of the inflation: covers float32 underflow of tiny products. */
+const BOUND_TINY = 1e-30;
 
 /** Bytes of arena scratch `boundedExactScan` needs for `queryCount` queries. */
 export function boundedScanScratchBytes(dim: number, queryCount: number): number {
-  const m = Math.max(1, Math.min(QUERY_BLOCK, queryCount));
-  return Math.ceil((m * dim) / 64) * 64 + m * ROW_BLOCK * 4 + 64;
+  return scratchLayout(dim, Math.max(1, Math.min(QUERY_BLOCK, queryCount))).bytes;
 }
 
-interface QuerySketch {
+/** Offsets in the scratch block: query codes, dot tile, one float32 output, bound parameters, bars, selection. */
+function scratchLayout(dim: number, m: number) {
+  const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
+  const tile = align64(m * dim);
+  // The second pass reuses the tile for the float32 query, so it holds at least that.
+  const exactOut = tile + Math.max(m * ROW_BLOCK * 4, align64(dim * 4));
+  const params = exactOut + 64;
+  const bars = params + align64(m * BOUND_PARAMS * 4);
+  const selected = bars + align64(m * 4);
+  return { tile, exactOut, params, bars, selected, bytes: selected + m * ROW_BLOCK * 4 };
+}
+
+/** @internal Sketches one query: its int8 codes into `codes`, its bound terms into `out` (exported for tests). */
+export function sketchQuery(values: ArrayLike<number>, offset: number, dim: number, codes: Int8Array, codeOffset: number, out: QuerySketch): void {
+  sketchOne(values, offset, dim, codes, codeOffset, queryScratch);
+  out.scale = queryScratch.scale;
+  out.codeTerm = queryScratch.scale * queryScratch.codeNorm * ROUND_UP;
+  out.residual = queryScratch.residual * ROUND_UP;
+  out.norm = queryScratch.norm;
+  out.normSq = queryScratch.normSq;
+}
+
+const queryScratch: SketchOut = { scale: 0, residual: 0, norm: 0, normSq: 0, codeNorm: 0 };
+
+/** @internal The per-query terms of the bounds (exported for tests). */
+export interface QuerySketch {
   scale: number;
   /** s_q·‖c_q‖: multiplies a row's residual norm in the bound. */
   codeTerm: number;
@@ -112,6 +152,37 @@ interface QuerySketch {
   residual: number;
   norm: number;
   normSq: number;
+}
+
+/**
+ * The kernel parameters of one query: with them `selectSketchBounds` computes, per row,
+ *   p0·(s_x·d) + p1·‖e_x‖ + p2·‖x‖ + p3·‖x‖² + p4,
+ * the float64 upper bound of `boundedExactScan` (approx + radius) inflated by BOUND_SLACK of the
+ * magnitudes involved, so the float32 evaluation and the float32 rounding of the parameters stay
+ * on the safe side.
+ */
+export function writeBoundParams(s: QuerySketch, l2: boolean, floatSlack: number, out: Float32Array, at: number): void {
+  const e = BOUND_SLACK;
+  // dot: approx = s_q·s_x·d; radius = codeTerm·‖e_x‖ + (‖e_q‖ + floatSlack·‖q‖)·‖x‖.
+  let p0 = s.scale;
+  let p1 = s.codeTerm * (1 + 2 * e);
+  let p2 = (s.residual + floatSlack * s.norm) * (1 + 2 * e) + e * s.norm;
+  let p3 = 0;
+  let p4 = BOUND_TINY;
+  if (l2) {
+    // approx = 2·s_q·s_x·d − ‖x‖² − ‖q‖²; radius = 2(codeTerm·‖e_x‖ + ‖e_q‖·‖x‖) + floatSlack·(‖q‖ + ‖x‖)² + 2u·‖x‖²,
+    // with ‖x‖_stored² ≤ (1 + e)·‖x‖² (the stored norm is rounded up by about 2^-20).
+    p0 = 2 * s.scale;
+    p1 = 2 * p1;
+    p2 = 2 * p2;
+    p3 = -1 + 2 * UNIT_ROUNDOFF + floatSlack * (1 + e) + e;
+    p4 = -s.normSq * (1 - floatSlack - e) + BOUND_TINY;
+  }
+  out[at] = p0;
+  out[at + 1] = p1;
+  out[at + 2] = p2;
+  out[at + 3] = p3;
+  out[at + 4] = p4;
 }
 
 /** Counters a caller may pass to see how well the bounds pruned. */
@@ -154,10 +225,14 @@ export function boundedExactScan(
   const maxScore = options.maxScore ?? Infinity;
   const allowedWords = options.allowed?.words;
   const m0 = Math.min(QUERY_BLOCK, queryCount);
-  const scratch: ArenaBlock = options.scratch ?? arena.alloc(boundedScanScratchBytes(dim, queryCount));
+  const layout = scratchLayout(dim, m0);
+  const scratch: ArenaBlock = options.scratch ?? arena.alloc(layout.bytes);
   const queryCodesPtr = scratch.ptr;
-  const tilePtr = scratch.ptr + Math.ceil((m0 * dim) / 64) * 64;
-  const exactOutPtr = tilePtr + m0 * ROW_BLOCK * 4;
+  const tilePtr = scratch.ptr + layout.tile;
+  const exactOutPtr = scratch.ptr + layout.exactOut;
+  const paramsPtr = scratch.ptr + layout.params;
+  const barsPtr = scratch.ptr + layout.bars;
+  const selectedPtr = scratch.ptr + layout.selected;
   const rowBytes = dim * 4;
   // Bound on the float32 kernel's own rounding, relative to ‖q‖·‖x‖ (or (‖q‖+‖x‖)² for l2).
   const floatSlack = (2 * dim + 8) * UNIT_ROUNDOFF;
@@ -165,62 +240,78 @@ export function boundedExactScan(
   const lowerHeaps = Array.from({ length: m0 }, () => new TopK(k));
   const candidates: number[][] = Array.from({ length: m0 }, () => []);
   const exact = new TopK(k);
-  const one = { scale: 0, residual: 0, norm: 0, normSq: 0, codeNorm: 0 };
   try {
     for (let q0 = 0; q0 < queryCount; q0 += m0) {
       const m = Math.min(m0, queryCount - q0);
       const queryCodes = arena.i8(queryCodesPtr, m * dim);
+      const params = arena.f32(paramsPtr, m * BOUND_PARAMS);
       for (let a = 0; a < m; a++) {
-        sketchOne(queries, (q0 + a) * dim, dim, queryCodes, a * dim, one);
         const s = sketches[a]!;
-        s.scale = one.scale;
-        s.codeTerm = one.scale * one.codeNorm * ROUND_UP;
-        s.residual = one.residual * ROUND_UP;
-        s.norm = one.norm;
-        s.normSq = one.normSq;
+        sketchQuery(queries, (q0 + a) * dim, dim, queryCodes, a * dim, s);
+        writeBoundParams(s, l2, floatSlack, params, a * BOUND_PARAMS);
         lowerHeaps[a]!.clear();
         candidates[a]!.length = 0;
       }
+      arena.f32(barsPtr, m).fill(float32Below(minScore));
       let candidateTotal = 0;
       let gaveUp = false;
-      for (let r0 = begin; r0 < end && !gaveUp; r0 += ROW_BLOCK) {
-        const n = Math.min(ROW_BLOCK, end - r0);
+      for (let r0 = begin, n = 0; r0 < end && !gaveUp; r0 += n) {
+        // A short first tile fills the lower-bound heaps, so the first full tile already has bars.
+        n = Math.min(r0 === begin ? firstTileRows(k, ROW_BLOCK) : ROW_BLOCK, end - r0);
+        const statsPtr = sketch.statsPtr + r0 * INT8_SKETCH_STATS * 4;
         kernels.dotI8Batch(queryCodesPtr, m, sketch.codesPtr + r0 * dim, n, dim, tilePtr);
+        const selected = kernels.selectSketchBounds(tilePtr, m, n, paramsPtr, statsPtr, barsPtr, selectedPtr, m * n);
         const tile = arena.i32(tilePtr, m * n);
-        const stats = arena.f32(sketch.statsPtr + r0 * INT8_SKETCH_STATS * 4, n * INT8_SKETCH_STATS);
-        for (let a = 0; a < m; a++) {
-          const s = sketches[a]!;
-          const heap = lowerHeaps[a]!;
-          const list = candidates[a]!;
-          let threshold = heap.threshold;
-          const base = a * n;
-          for (let i = 0; i < n; i++) {
-            const st = i * INT8_SKETCH_STATS;
-            const rowNorm = stats[st + STAT_NORM]!;
-            const approxDot = s.scale * stats[st + STAT_SCALE]! * tile[base + i]!;
-            let radius = s.codeTerm * stats[st + STAT_RESIDUAL]! + s.residual * rowNorm;
-            let approx: number;
-            if (l2) {
-              const rowNormSq = stats[st + STAT_NORM_SQ]!;
-              approx = 2 * approxDot - rowNormSq - s.normSq;
-              const reach = s.norm + rowNorm;
-              radius = 2 * radius + floatSlack * reach * reach + 2 * UNIT_ROUNDOFF * rowNormSq;
-            } else {
-              approx = approxDot;
-              radius += floatSlack * s.norm * rowNorm;
-            }
-            const upper = approx + radius;
-            if (upper < threshold || upper < minScore) continue;
-            const lower = approx - radius;
-            if (lower > maxScore) continue;
-            const slot = r0 + i;
-            if (allowedWords && (allowedWords[slot >>> 5]! & (1 << (slot & 31))) === 0) continue;
-            list.push(slot);
-            // Only a row sure to pass the thresholds may raise the bar for the others.
-            if (lower >= minScore && upper <= maxScore && heap.push(lower, slot)) threshold = heap.threshold;
+        const stats = arena.f32(statsPtr, n * INT8_SKETCH_STATS);
+        const indices = arena.u32(selectedPtr, selected);
+        let a = -1;
+        let rowStart = -n;
+        let s = sketches[0]!;
+        let heap = lowerHeaps[0]!;
+        let list = candidates[0]!;
+        for (let e = 0; e < selected; e++) {
+          const index = indices[e]!;
+          while (index >= rowStart + n) {
+            a++;
+            rowStart += n;
+            s = sketches[a]!;
+            heap = lowerHeaps[a]!;
+            list = candidates[a]!;
           }
-          candidateTotal += list.length;
+          // The float64 interval of the row, as the kernel's inflated float32 bound let it through.
+          const i = index - rowStart;
+          const st = i * INT8_SKETCH_STATS;
+          const rowNorm = stats[st + STAT_NORM]!;
+          const approxDot = s.scale * stats[st + STAT_SCALE]! * tile[index]!;
+          let radius = s.codeTerm * stats[st + STAT_RESIDUAL]! + s.residual * rowNorm;
+          let approx: number;
+          if (l2) {
+            const rowNormSq = stats[st + STAT_NORM_SQ]!;
+            approx = 2 * approxDot - rowNormSq - s.normSq;
+            const reach = s.norm + rowNorm;
+            radius = 2 * radius + floatSlack * reach * reach + 2 * UNIT_ROUNDOFF * rowNormSq;
+          } else {
+            approx = approxDot;
+            radius += floatSlack * s.norm * rowNorm;
+          }
+          const upper = approx + radius;
+          if (upper < heap.threshold || upper < minScore) continue;
+          const lower = approx - radius;
+          if (lower > maxScore) continue;
+          const slot = r0 + i;
+          if (allowedWords && (allowedWords[slot >>> 5]! & (1 << (slot & 31))) === 0) continue;
+          list.push(slot);
+          // Only a row sure to pass the thresholds may raise the bar for the others.
+          if (lower >= minScore && upper <= maxScore) heap.push(lower, slot);
         }
+        const bars = arena.f32(barsPtr, m);
+        for (let b = 0; b < m; b++) {
+          const bar = Math.max(lowerHeaps[b]!.threshold, minScore);
+          // Rounded down: the float32 bar must never exceed the float64 one.
+          bars[b] = float32Below(bar);
+        }
+        candidateTotal = 0;
+        for (let b = 0; b < m; b++) candidateTotal += candidates[b]!.length;
         if (candidateTotal > FALLBACK_CANDIDATE_FRACTION * (end - begin) * m) gaveUp = true;
       }
       if (gaveUp) {
@@ -238,11 +329,12 @@ export function boundedExactScan(
         arena.f32(queryPtr, dim).set(queries.subarray(q * dim, (q + 1) * dim));
         const bar = lowerHeaps[a]!.threshold;
         if (stats) stats.candidates += candidates[a]!.length;
+        const exactOut = arena.f32(exactOutPtr, 1); // nothing allocates in this loop, so the view stays valid
         for (const slot of candidates[a]!) {
           const rowPtr = rows.ptr + slot * rowBytes;
           if (l2) kernels.l2sqF32(queryPtr, rowPtr, 1, dim, exactOutPtr);
           else kernels.dotF32(queryPtr, rowPtr, 1, dim, exactOutPtr);
-          const raw = arena.f32(exactOutPtr, 1)[0]!;
+          const raw = exactOut[0]!;
           const score = l2 ? -raw : raw;
           if (score < bar || score < minScore || score > maxScore) continue;
           exact.push(score, slot);

@@ -10,11 +10,31 @@ const ROW_BLOCK = 2048;
 /** Bytes of arena scratch `plainExactScan` needs for `queryCount` queries. */
 export function plainScanScratchBytes(dim: number, queryCount: number): number {
   const queryBlock = Math.max(1, Math.min(QUERY_BLOCK, queryCount));
-  return align64(queryBlock * dim * 4) + queryBlock * ROW_BLOCK * 4;
+  const tileBytes = queryBlock * ROW_BLOCK * 4;
+  // queries, score tile, per-query thresholds, selected tile indices
+  return align64(queryBlock * dim * 4) + tileBytes + align64(queryBlock * 4) + tileBytes;
 }
 
 function align64(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
+}
+
+/** Rows in the first tile of a scan: enough to fill a top-k heap, a multiple of the kernels' 16 lanes. */
+export function firstTileRows(k: number, rowBlock: number): number {
+  return Math.min(rowBlock, Math.ceil(k / 16) * 16);
+}
+
+const f32Bits = new Float32Array(1);
+const u32Bits = new Uint32Array(f32Bits.buffer);
+
+/** The largest float32 strictly below `x` (x not NaN; −Infinity for x = −Infinity). */
+export function float32Below(x: number): number {
+  const f = Math.fround(x);
+  if (f < x || f === -Infinity) return f;
+  if (f === 0) return -(2 ** -149);
+  f32Bits[0] = f;
+  u32Bits[0] = f > 0 ? u32Bits[0]! - 1 : u32Bits[0]! + 1;
+  return f32Bits[0]!;
 }
 
 /** Below this fraction of admitted slots, score the admitted slots one by one. */
@@ -62,7 +82,11 @@ type ScanImpl = (
   outCounts: Uint32Array,
 ) => void;
 
-/** Scores every slot in tiles of QUERY_BLOCK queries × ROW_BLOCK rows. */
+/**
+ * Scores every slot in tiles of QUERY_BLOCK queries × ROW_BLOCK rows. After each tile the
+ * selection kernel picks the entries above their query's current bar (the k-th best score once
+ * the heap is full, and never below minScore), so JavaScript only touches the few that may enter.
+ */
 const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, begin, end, options, outScores, outSlots, outCounts) => {
   const { arena } = kernels;
   const { dim } = rows;
@@ -70,41 +94,61 @@ const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, beg
   const l2 = metric === 'l2';
   const minScore = options.minScore ?? -Infinity;
   const maxScore = options.maxScore ?? Infinity;
+  // A float32 score s passes minScore exactly when s > minBar; NaN (no bar) admits everything,
+  // which keeps −Infinity scores while a heap is not full, as the heap itself would.
+  const minBar = minScore === -Infinity ? NaN : float32Below(minScore);
   const allowedWords = options.allowed?.words;
   const queryBlock = Math.min(QUERY_BLOCK, queryCount);
   const rowBlock = Math.min(ROW_BLOCK, end - begin);
+  const tileBytes = queryBlock * rowBlock * 4;
   const scratch = options.scratch ?? arena.alloc(plainScanScratchBytes(dim, queryCount));
   const queryPtr = scratch.ptr;
-  const tilePtr = scratch.ptr + align64(queryBlock * rowBytes);
+  const tilePtr = queryPtr + align64(queryBlock * rowBytes);
+  const barsPtr = tilePtr + tileBytes;
+  const selectedPtr = barsPtr + align64(queryBlock * 4);
   const heaps = Array.from({ length: queryBlock }, () => new TopK(k));
   try {
     for (let q0 = 0; q0 < queryCount; q0 += queryBlock) {
       const m = Math.min(queryBlock, queryCount - q0);
       arena.f32(queryPtr, m * dim).set(queries.subarray(q0 * dim, (q0 + m) * dim));
-      for (let r0 = begin; r0 < end; r0 += rowBlock) {
-        const n = Math.min(rowBlock, end - r0);
+      arena.f32(barsPtr, m).fill(minBar);
+      for (let r0 = begin, n = 0; r0 < end; r0 += n) {
+        // A short first tile fills the heaps, so the first full tile already has bars.
+        n = Math.min(r0 === begin ? firstTileRows(k, rowBlock) : rowBlock, end - r0);
         const rowsPtr = rows.ptr + r0 * rowBytes;
         if (m === 1) {
           if (l2) kernels.l2sqF32(queryPtr, rowsPtr, n, dim, tilePtr);
           else kernels.dotF32(queryPtr, rowsPtr, n, dim, tilePtr);
         } else if (l2) kernels.l2sqF32Batch(queryPtr, m, rowsPtr, n, dim, tilePtr);
         else kernels.dotF32Batch(queryPtr, m, rowsPtr, n, dim, tilePtr);
+        const selected = kernels.selectAboveF32(tilePtr, m, n, barsPtr, l2, selectedPtr, m * n);
+        if (selected === 0) continue;
         const tile = arena.f32(tilePtr, m * n);
-        for (let a = 0; a < m; a++) {
-          const heap = heaps[a]!;
-          let threshold = heap.threshold;
-          const base = a * n;
-          for (let i = 0; i < n; i++) {
-            const raw = tile[base + i]!;
-            const score = l2 ? -raw : raw;
-            // Slots arrive in increasing order, so an equal score never displaces a kept one.
-            if (score <= threshold && heap.size === k) continue;
-            if (score < minScore || score > maxScore) continue;
-            const slot = r0 + i;
-            if (allowedWords && (allowedWords[slot >>> 5]! & (1 << (slot & 31))) === 0) continue;
-            heap.push(score, slot);
-            threshold = heap.threshold;
+        const indices = arena.u32(selectedPtr, selected);
+        let a = -1;
+        let rowStart = -n;
+        let heap = heaps[0]!;
+        for (let e = 0; e < selected; e++) {
+          const index = indices[e]!;
+          while (index >= rowStart + n) {
+            a++;
+            rowStart += n;
+            heap = heaps[a]!;
           }
+          const raw = tile[index]!;
+          const score = l2 ? -raw : raw;
+          // Slots arrive in increasing order, so an equal score never displaces a kept one.
+          if (score <= heap.threshold && heap.size === k) continue;
+          if (score < minScore || score > maxScore) continue;
+          const slot = r0 + index - rowStart;
+          if (allowedWords && (allowedWords[slot >>> 5]! & (1 << (slot & 31))) === 0) continue;
+          heap.push(score, slot);
+        }
+        const bars = arena.f32(barsPtr, m);
+        for (let b = 0; b < m; b++) {
+          const full = heaps[b]!;
+          // Heap scores are float32 values, so the bar is exact.
+          if (full.size === k) bars[b] = minBar > full.threshold ? minBar : full.threshold;
         }
       }
       for (let a = 0; a < m; a++) {

@@ -80,11 +80,15 @@ export interface CodeScanResult {
 
 const QUERY_BLOCK = 32;
 const ROW_BLOCK = 4096;
+/** A bar below every key (|key| < 2^31 for any realistic code width): admits a query's whole row. */
+const NO_BAR = -(2 ** 31);
 
 /**
  * Exact top-k over code rows for `m` encoded queries (`queryCodes`, `m × rowBytes` bytes), in
  * tiles of QUERY_BLOCK queries × ROW_BLOCK rows. Slots with `removed[slot] !== 0` are skipped.
  * Hamming distances are negated so that every key is higher-is-better; ties go to the lower slot.
+ * After each tile the `selectAboveI32` kernel picks the keys above their query's k-th best, so
+ * JavaScript only sees the few that may enter.
  */
 export function scanCodeRows(
   kernels: Kernels,
@@ -104,8 +108,11 @@ export function scanCodeRows(
   if (n === 0 || m === 0) return { keys, slots, counts };
   const queryBlock = Math.min(QUERY_BLOCK, m);
   const rowBlock = Math.min(ROW_BLOCK, n);
+  const tileLength = queryBlock * rowBlock;
   const queryBuf = arena.alloc(queryBlock * rowBytes);
-  const tileBuf = arena.alloc(queryBlock * rowBlock * 4);
+  const tileBuf = arena.alloc(tileLength * 4);
+  const barsBuf = arena.alloc(queryBlock * 4);
+  const selectedBuf = arena.alloc(tileLength * 4);
   const heaps = Array.from({ length: queryBlock }, () => new TopK(k));
   const queryBytes = new Uint8Array(queryCodes.buffer, queryCodes.byteOffset, queryCodes.length);
   const hamming = comparison === 'hamming';
@@ -113,30 +120,43 @@ export function scanCodeRows(
     for (let q0 = 0; q0 < m; q0 += queryBlock) {
       const qm = Math.min(queryBlock, m - q0);
       arena.u8(queryBuf.ptr, qm * rowBytes).set(queryBytes.subarray(q0 * rowBytes, (q0 + qm) * rowBytes));
-      for (let r0 = 0; r0 < n; r0 += rowBlock) {
-        const rn = Math.min(rowBlock, n - r0);
+      arena.i32(barsBuf.ptr, qm).fill(NO_BAR);
+      for (let r0 = 0, rn = 0; r0 < n; r0 += rn) {
+        // A short first tile fills the heaps, so the first full tile already has bars.
+        rn = Math.min(r0 === 0 ? Math.min(rowBlock, Math.ceil(k / 16) * 16) : rowBlock, n - r0);
         const rowsPtr = rows.ptr + r0 * rowBytes;
         if (hamming) kernels.hammingBatch(queryBuf.ptr, qm, rowsPtr, rn, rowBytes, tileBuf.ptr);
         else kernels.dotI8Batch(queryBuf.ptr, qm, rowsPtr, rn, rowBytes, tileBuf.ptr);
-        // hamming writes uint32, dotI8 int32: both fit an Int32Array view (hamming < 2^31).
+        // hamming writes uint32, dotI8 int32: both fit int32 (hamming < 2^31).
+        const selected = kernels.selectAboveI32(tileBuf.ptr, qm, rn, barsBuf.ptr, hamming, selectedBuf.ptr, tileLength);
+        if (selected === 0) continue;
         const tile = arena.i32(tileBuf.ptr, qm * rn);
-        for (let a = 0; a < qm; a++) {
-          const heap = heaps[a]!;
-          let threshold = heap.threshold;
-          const base = a * rn;
-          for (let i = 0; i < rn; i++) {
-            const key = hamming ? -tile[base + i]! : tile[base + i]!;
-            // threshold is -Infinity until the heap is full; slots arrive in increasing order, so
-            // an equal key never displaces a kept one.
-            if (key <= threshold || removed[r0 + i] !== 0) continue;
-            heap.push(key, r0 + i);
-            threshold = heap.threshold;
+        const indices = arena.u32(selectedBuf.ptr, selected);
+        let a = -1;
+        let rowStart = -rn;
+        let heap = heaps[0]!;
+        for (let e = 0; e < selected; e++) {
+          const index = indices[e]!;
+          while (index >= rowStart + rn) {
+            a++;
+            rowStart += rn;
+            heap = heaps[a]!;
           }
+          const key = hamming ? -tile[index]! : tile[index]!;
+          const slot = r0 + index - rowStart;
+          // threshold is -Infinity until the heap is full; slots arrive in increasing order, so
+          // an equal key never displaces a kept one.
+          if (key <= heap.threshold || removed[slot] !== 0) continue;
+          heap.push(key, slot);
         }
+        const bars = arena.i32(barsBuf.ptr, qm);
+        for (let b = 0; b < qm; b++) if (heaps[b]!.size === k) bars[b] = heaps[b]!.threshold;
       }
       for (let a = 0; a < qm; a++) counts[q0 + a] = heaps[a]!.drainInto(keys, slots, (q0 + a) * k);
     }
   } finally {
+    arena.free(selectedBuf);
+    arena.free(barsBuf);
     arena.free(tileBuf);
     arena.free(queryBuf);
   }

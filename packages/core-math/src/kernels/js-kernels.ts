@@ -121,6 +121,72 @@ export function createJsKernels(arena: Arena): Kernels {
     hammingBatch(queries, m, codes, n, bytes, out) {
       for (let a = 0; a < m; a++) hamming(queries + a * bytes, codes, n, bytes, out + a * n * 4);
     },
+    selectAboveF32(values, m, n, thresholds, negate, out, capacity) {
+      const buffer = arena.buffer;
+      const tile = new Float32Array(buffer, values, m * n);
+      const bars = new Float32Array(buffer, thresholds, m);
+      const indices = new Uint32Array(buffer, out, Math.max(0, Math.min(capacity, m * n)));
+      let count = 0;
+      for (let a = 0; a < m; a++) {
+        const t = bars[a]!;
+        for (let i = a * n, end = i + n; i < end; i++) {
+          const v = negate ? -tile[i]! : tile[i]!;
+          if (!(v <= t)) {
+            if (count < capacity) indices[count] = i;
+            count++;
+          }
+        }
+      }
+      return count;
+    },
+    selectAboveI32(values, m, n, thresholds, negate, out, capacity) {
+      const buffer = arena.buffer;
+      const tile = new Int32Array(buffer, values, m * n);
+      const bars = new Int32Array(buffer, thresholds, m);
+      const indices = new Uint32Array(buffer, out, Math.max(0, Math.min(capacity, m * n)));
+      let count = 0;
+      for (let a = 0; a < m; a++) {
+        const t = bars[a]!;
+        for (let i = a * n, end = i + n; i < end; i++) {
+          // `| 0` wraps like the module's i32 negation.
+          if ((negate ? -tile[i]! | 0 : tile[i]!) > t) {
+            if (count < capacity) indices[count] = i;
+            count++;
+          }
+        }
+      }
+      return count;
+    },
+    selectSketchBounds(dots, m, n, params, stats, thresholds, out, capacity) {
+      const buffer = arena.buffer;
+      const tile = new Int32Array(buffer, dots, m * n);
+      const p = new Float32Array(buffer, params, m * 5);
+      const st = new Float32Array(buffer, stats, n * 4);
+      const bars = new Float32Array(buffer, thresholds, m);
+      const indices = new Uint32Array(buffer, out, Math.max(0, Math.min(capacity, m * n)));
+      let count = 0;
+      for (let a = 0; a < m; a++) {
+        const p0 = p[a * 5]!;
+        const p1 = p[a * 5 + 1]!;
+        const p2 = p[a * 5 + 2]!;
+        const p3 = p[a * 5 + 3]!;
+        const p4 = p[a * 5 + 4]!;
+        const t = bars[a]!;
+        for (let i = 0; i < n; i++) {
+          const s = i * 4;
+          let u = f32(p0 * f32(st[s]! * f32(tile[a * n + i]!)));
+          u = f32(u + f32(p1 * st[s + 1]!));
+          u = f32(u + f32(p2 * st[s + 2]!));
+          u = f32(u + f32(p3 * st[s + 3]!));
+          u = f32(u + p4);
+          if (!(u < t)) {
+            if (count < capacity) indices[count] = a * n + i;
+            count++;
+          }
+        }
+      }
+      return count;
+    },
     f16ToF32(src, dst, count) {
       const buffer = arena.buffer;
       const from = new Uint16Array(buffer, src, count);

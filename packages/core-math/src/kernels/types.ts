@@ -38,6 +38,35 @@ export interface Kernels {
   hamming(q: number, codes: number, n: number, bytes: number, out: number): void;
   hammingBatch(queries: number, m: number, codes: number, n: number, bytes: number, out: number): void;
 
+  /**
+   * Threshold compaction of a query-major m × n float32 tile: writes the flat indices a * n + i
+   * (uint32, increasing) of the entries whose value v (or −v when `negate`) is not ≤ thresholds[a]
+   * (float32 per query), i.e. strictly above it, or NaN. A NaN threshold admits the query's whole
+   * row. Writes at most `capacity` indices and returns how many entries qualified (more than
+   * `capacity` means the output was cut short).
+   */
+  selectAboveF32(values: number, m: number, n: number, thresholds: number, negate: boolean, out: number, capacity: number): number;
+  /** The same over an int32 tile (hamming distances, integer dots) with int32 thresholds: v (or −v) > thresholds[a]. */
+  selectAboveI32(values: number, m: number, n: number, thresholds: number, negate: boolean, out: number, capacity: number): number;
+  /**
+   * The int8-sketch prefilter, fused (see bounded-scan.ts): for an m × n int32 tile of code dot
+   * products d, query parameters p (5 float32 per query at `params`) and row stats s, r, x, y
+   * (4 float32 per row at `stats`), the float32 value
+   *   u = (((p0 · (s · f32(d)) + p1 · r) + p2 · x) + p3 · y) + p4,
+   * rounded to float32 after every operation in that order. Emits a * n + i unless u < thresholds[a]
+   * (so NaN is emitted), with the output convention of `selectAboveF32`.
+   */
+  selectSketchBounds(
+    dots: number,
+    m: number,
+    n: number,
+    params: number,
+    stats: number,
+    thresholds: number,
+    out: number,
+    capacity: number,
+  ): number;
+
   /** IEEE binary16 → binary32, exact. */
   f16ToF32(src: number, dst: number, count: number): void;
   /** binary32 → binary16, round to nearest even; overflow gives ±Infinity, NaN stays NaN. */

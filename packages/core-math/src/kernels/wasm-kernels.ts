@@ -77,6 +77,10 @@ export function createWasmKernels(arena: Arena): Kernels {
     dotU8Batch: exports.dotU8Batch,
     hamming: exports.hamming,
     hammingBatch: exports.hammingBatch,
+    // `negate` reaches the module as an i32: WebAssembly converts a boolean argument to 0 or 1.
+    selectAboveF32: exports.selectAboveF32,
+    selectAboveI32: exports.selectAboveI32,
+    selectSketchBounds: exports.selectSketchBounds,
     f16ToF32: exports.f16ToF32,
     f32ToF16: exports.f32ToF16,
   };
