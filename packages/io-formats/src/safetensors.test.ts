@@ -1,5 +1,6 @@
-import { CorruptFileError, InvalidArgumentError } from '@quiver/core-math';
+import { InvalidArgumentError } from '@quiver/core-math';
 import { describe, expect, it } from 'vitest';
+import { corruptReason } from '../test/helpers.js';
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 
 /** A file with a hand-written JSON header and `dataLength` zero bytes of data. */
@@ -9,16 +10,6 @@ function handMade(header: unknown, dataLength: number): Uint8Array {
   new DataView(out.buffer).setUint32(0, json.length, true);
   out.set(json, 8);
   return out;
-}
-
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CorruptFileError);
-    return (error as CorruptFileError).reason;
-  }
-  return 'no error';
 }
 
 describe('safetensors', () => {
@@ -45,23 +36,23 @@ describe('safetensors', () => {
 
   it('refuses bad headers and offsets with typed reasons', () => {
     const t = (offsets: number[], shape = [2]) => ({ dtype: 'F32', shape, data_offsets: offsets });
-    expect(reason(() => parseSafetensors(new Uint8Array(4)))).toBe('truncated');
-    expect(reason(() => parseSafetensors(handMade('[1]', 0)))).toBe('magic');
-    expect(reason(() => parseSafetensors(handMade('{"a":', 0)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 8]) }, 4)))).toBe('truncated');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 8]) }, 12)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 4]) }, 4)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 8]), b: t([4, 12]) }, 12)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: t([8, 16]) }, 16)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: { ...t([0, 8]), dtype: 'F8_E4M3' } }, 8)))).toBe('dtype');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 8], [-2]) }, 8)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: t([8, 0]) }, 8)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ __metadata__: { n: 1 } }, 0)))).toBe('header');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 2 ** 60], [2 ** 58]) }, 8)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(new Uint8Array(4)))).toBe('truncated');
+    expect(corruptReason(() => parseSafetensors(handMade('[1]', 0)))).toBe('magic');
+    expect(corruptReason(() => parseSafetensors(handMade('{"a":', 0)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 8]) }, 4)))).toBe('truncated');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 8]) }, 12)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 4]) }, 4)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 8]), b: t([4, 12]) }, 12)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([8, 16]) }, 16)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: { ...t([0, 8]), dtype: 'F8_E4M3' } }, 8)))).toBe('dtype');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 8], [-2]) }, 8)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([8, 0]) }, 8)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ __metadata__: { n: 1 } }, 0)))).toBe('header');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 2 ** 60], [2 ** 58]) }, 8)))).toBe('header');
     const huge = new Uint8Array(16);
     new DataView(huge.buffer).setUint32(0, 200_000_000, true);
-    expect(reason(() => parseSafetensors(huge))).toBe('limit');
-    expect(reason(() => parseSafetensors(handMade({ a: t([0, 8]) }, 8), { maxHeaderBytes: 10 }))).toBe('limit');
+    expect(corruptReason(() => parseSafetensors(huge))).toBe('limit');
+    expect(corruptReason(() => parseSafetensors(handMade({ a: t([0, 8]) }, 8), { maxHeaderBytes: 10 }))).toBe('limit');
     expect(parseSafetensors(handMade({ a: t([0, 8]) }, 8)).tensors.get('a')!.shape).toEqual([2]);
   });
 

@@ -1,20 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorruptFileError, InvalidArgumentError } from '@quiver/core-math';
+import { InvalidArgumentError } from '@quiver/core-math';
 import { describe, expect, it } from 'vitest';
+import { corruptReason } from '../test/helpers.js';
 import { encodeBvecs, encodeFvecs, encodeIvecs, parseBvecs, parseFvecs, parseIvecs } from './vecs.js';
 
 const SIFT = join(import.meta.dirname, '../../../../shared/datasets/siftsmall');
-
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CorruptFileError);
-    return (error as CorruptFileError).reason;
-  }
-  return 'no error';
-}
 
 describe('fvecs / ivecs / bvecs', () => {
   it('round-trips each kind', () => {
@@ -34,17 +25,17 @@ describe('fvecs / ivecs / bvecs', () => {
 
   it('refuses inconsistent or impossible files', () => {
     const good = encodeFvecs(new Float32Array(6), 3);
-    expect(reason(() => parseFvecs(good.subarray(0, good.length - 4)))).toBe('truncated');
+    expect(corruptReason(() => parseFvecs(good.subarray(0, good.length - 4)))).toBe('truncated');
     const badRow = good.slice();
     badRow[16] = 4; // second row's prefix
-    expect(reason(() => parseFvecs(badRow))).toBe('header');
+    expect(corruptReason(() => parseFvecs(badRow))).toBe('header');
     const negative = good.slice();
     negative[3] = 0x80;
-    expect(reason(() => parseFvecs(negative))).toBe('header');
+    expect(corruptReason(() => parseFvecs(negative))).toBe('header');
     const huge = good.slice();
     huge[2] = 0x7f;
-    expect(reason(() => parseFvecs(huge))).toBe('header');
-    expect(reason(() => parseIvecs(new Uint8Array(3)))).toBe('truncated');
+    expect(corruptReason(() => parseFvecs(huge))).toBe('header');
+    expect(corruptReason(() => parseIvecs(new Uint8Array(3)))).toBe('truncated');
   });
 
   it('validates writer input', () => {

@@ -1,19 +1,10 @@
-import { CorruptFileError, InvalidArgumentError, crc32 } from '@quiver/core-math';
+import { InvalidArgumentError, crc32 } from '@quiver/core-math';
 import { describe, expect, it } from 'vitest';
+import { corruptReason } from '../test/helpers.js';
 import { deflateRaw } from './deflate.js';
 import { encodeZip, parseZip } from './zip.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CorruptFileError);
-    return (error as CorruptFileError).reason;
-  }
-  return 'no error';
-}
 
 /** A one-member zip with a deflated member whose declared sizes we control (a would-be zip bomb). */
 function zipWithDeclaredSize(payload: Uint8Array, declaredSize: number, crc = 0): Uint8Array {
@@ -50,34 +41,34 @@ describe('zip reader and writer', () => {
     withComment.set(text('hello'), zip.length);
     new DataView(withComment.buffer).setUint16(zip.length - 2, 5, true);
     expect(parseZip(withComment)[0]!.name).toBe('a');
-    expect(reason(() => parseZip(new Uint8Array(100_000)))).toBe('magic');
+    expect(corruptReason(() => parseZip(new Uint8Array(100_000)))).toBe('magic');
   });
 
   it('verifies CRC-32', () => {
     const zip = encodeZip([{ name: 'a', data: text('payload') }]);
     zip[30 + 1 + 2] ^= 1; // a byte of the stored data
-    expect(reason(() => parseZip(zip))).toBe('checksum');
+    expect(corruptReason(() => parseZip(zip))).toBe('checksum');
   });
 
   it('refuses declared sizes beyond what deflate can produce, before allocating (zip bomb)', () => {
     const payload = new Uint8Array(1000);
     const bomb = zipWithDeclaredSize(payload, 2 ** 40);
-    expect(reason(() => parseZip(bomb))).toBe('limit');
+    expect(corruptReason(() => parseZip(bomb))).toBe('limit');
   });
 
   it('refuses declared sizes over maxEntryBytes / maxTotalBytes', () => {
     const payload = new Uint8Array(100_000);
     const zip = encodeZip([{ name: 'x', data: payload }], { compress: true });
     expect(parseZip(zip)[0]!.data.length).toBe(100_000);
-    expect(reason(() => parseZip(zip, { maxEntryBytes: 99_999 }))).toBe('limit');
+    expect(corruptReason(() => parseZip(zip, { maxEntryBytes: 99_999 }))).toBe('limit');
     const two = encodeZip([{ name: 'x', data: payload }, { name: 'y', data: payload }], { compress: true });
-    expect(reason(() => parseZip(two, { maxTotalBytes: 150_000 }))).toBe('limit');
+    expect(corruptReason(() => parseZip(two, { maxTotalBytes: 150_000 }))).toBe('limit');
   });
 
   it('refuses a member that inflates to more or less than it declares', () => {
     const payload = new Uint8Array(5000).fill(7);
-    expect(reason(() => parseZip(zipWithDeclaredSize(payload, 4999, crc32(payload))))).toBe('limit');
-    expect(reason(() => parseZip(zipWithDeclaredSize(payload, 5001, crc32(payload))))).toBe('truncated');
+    expect(corruptReason(() => parseZip(zipWithDeclaredSize(payload, 4999, crc32(payload))))).toBe('limit');
+    expect(corruptReason(() => parseZip(zipWithDeclaredSize(payload, 5001, crc32(payload))))).toBe('truncated');
     expect(parseZip(zipWithDeclaredSize(payload, 5000, crc32(payload)))[0]!.data.length).toBe(5000);
     expect(deflateRaw(payload).length).toBeLessThan(100);
   });
@@ -87,16 +78,16 @@ describe('zip reader and writer', () => {
     const central = zip.length - 22 - 47;
     const encrypted = zip.slice();
     encrypted[central + 8] = 1;
-    expect(reason(() => parseZip(encrypted))).toBe('unsupported');
+    expect(corruptReason(() => parseZip(encrypted))).toBe('unsupported');
     const bzip = zip.slice();
     bzip[central + 10] = 12;
-    expect(reason(() => parseZip(bzip))).toBe('unsupported');
+    expect(corruptReason(() => parseZip(bzip))).toBe('unsupported');
     // Two central records pointing at the same local header.
     const two = encodeZip([{ name: 'a', data: text('abc') }, { name: 'b', data: text('abc') }]);
     const view = new DataView(two.buffer);
     const second = two.length - 22 - 47;
     view.setUint32(second + 42, 0, true);
-    expect(reason(() => parseZip(two))).toBe('header');
+    expect(corruptReason(() => parseZip(two))).toBe('header');
   });
 
   it('validates writer input', () => {

@@ -43,6 +43,17 @@ export function expectSameBytes(actual: ArrayBufferView, expected: ArrayBufferVi
   expect(a.equals(b)).toBe(true);
 }
 
+/** Runs `fn` and returns the reason of the CorruptFileError it throws, or 'no error'. */
+export function corruptReason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CorruptFileError);
+    return (error as CorruptFileError).reason;
+  }
+  return 'no error';
+}
+
 /** Runs `fn` and returns the CorruptFileError it must throw (optionally with `reason`). */
 export function expectCorrupt(fn: () => unknown, reason?: CorruptFileReason): CorruptFileError {
   let caught: unknown;
