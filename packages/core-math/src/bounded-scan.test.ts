@@ -33,6 +33,31 @@ function expectSame(values: Float32Array, dim: number, queries: Float32Array, k:
   return stats;
 }
 
+describe('sketchRowsInt8', () => {
+  it('writes the same sketch from rows in the arena (in place) and from rows elsewhere (copied in chunks)', () => {
+    const dim = 24;
+    const count = 7000; // more than one copy chunk
+    const values = new SeededRandom(4).fillGaussian(new Float32Array(count * dim)) as Float32Array;
+    const inArena = arena.alloc(values.byteLength);
+    const view = arena.f32(inArena.ptr, values.length);
+    view.set(values);
+    const sketches = [0, 1].map(() => {
+      const codes = arena.alloc((count + 3) * dim);
+      const stats = arena.alloc((count + 3) * INT8_SKETCH_STATS * 4);
+      return { codesPtr: codes.ptr, statsPtr: stats.ptr, count: count + 3, dim };
+    });
+    sketchRowsInt8(kernels, values, dim, sketches[0]!, 3);
+    sketchRowsInt8(kernels, arena.f32(inArena.ptr, values.length), dim, sketches[1]!, 3);
+    const [a, b] = sketches.map((sk) => ({
+      codes: arena.i8(sk.codesPtr + 3 * dim, count * dim).slice(),
+      stats: arena.u32(sk.statsPtr + 3 * INT8_SKETCH_STATS * 4, count * INT8_SKETCH_STATS).slice(),
+    }));
+    expect(a!.codes).toEqual(b!.codes);
+    expect(a!.stats).toEqual(b!.stats);
+    expect(a!.codes.some((c) => c !== 0)).toBe(true);
+  });
+});
+
 describe('boundedExactScan', () => {
   const dim = 24;
   const n = 20000;

@@ -1,5 +1,6 @@
 import type { ArenaBlock } from './arena.js';
 import type { SearchResult } from './contracts.js';
+import { SKETCH_ROUND_UP, sketchVectorInt8, type VectorSketchInt8 } from './kernels/js-kernels.js';
 import type { Kernels } from './kernels/types.js';
 import type { Metric } from './metric.js';
 import { firstTileRows, float32Below, plainExactScan } from './plain-scan.js';
@@ -25,7 +26,7 @@ import { TopK } from './top-k.js';
  * (near-duplicate data), it falls back to the plain scan.
  */
 
-/** Float32 values kept per row in the sketch's stats block. */
+/** Float32 values kept per row in the sketch's stats block (written by the `sketchI8` kernel). */
 export const INT8_SKETCH_STATS = 4;
 const STAT_SCALE = 0;
 const STAT_RESIDUAL = 1;
@@ -41,61 +42,38 @@ export interface Int8Sketch {
 }
 
 const UNIT_ROUNDOFF = 2 ** -24;
-/** Stored norms are rounded up by this factor so they stay upper bounds after float32 rounding. */
-const ROUND_UP = 1 + 2 ** -20;
+/** Bytes of float32 rows copied per `sketchI8` call when the rows live outside the arena. */
+const SKETCH_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Writes the sketch of `count` rows (`values`, row-major float32) into the codes and stats blocks,
- * starting at row `firstRow`.
+ * starting at row `firstRow`, with the `sketchI8` kernel. Rows already in the arena (a view of its
+ * memory) are read in place; others are copied through a small scratch block.
  */
 export function sketchRowsInt8(kernels: Kernels, values: Float32Array, dim: number, sketch: Int8Sketch, firstRow: number): void {
+  const { arena } = kernels;
   const count = values.length / dim;
-  const codes = kernels.arena.i8(sketch.codesPtr + firstRow * dim, count * dim);
-  const stats = kernels.arena.f32(sketch.statsPtr + firstRow * INT8_SKETCH_STATS * 4, count * INT8_SKETCH_STATS);
-  const out = { scale: 0, residual: 0, norm: 0, normSq: 0, codeNorm: 0 };
-  for (let r = 0; r < count; r++) {
-    sketchOne(values, r * dim, dim, codes, r * dim, out);
-    const base = r * INT8_SKETCH_STATS;
-    stats[base + STAT_SCALE] = out.scale;
-    stats[base + STAT_RESIDUAL] = out.residual * ROUND_UP;
-    stats[base + STAT_NORM] = out.norm * ROUND_UP;
-    stats[base + STAT_NORM_SQ] = out.normSq;
+  const codesAt = (row: number) => sketch.codesPtr + (firstRow + row) * dim;
+  const statsAt = (row: number) => sketch.statsPtr + (firstRow + row) * INT8_SKETCH_STATS * 4;
+  if (values.buffer === arena.buffer) {
+    kernels.sketchI8(values.byteOffset, count, dim, codesAt(0), statsAt(0));
+    return;
+  }
+  const chunkRows = Math.max(1, Math.min(count, Math.floor(SKETCH_CHUNK_BYTES / (dim * 4))));
+  const scratch = arena.alloc(chunkRows * dim * 4);
+  try {
+    for (let r0 = 0; r0 < count; r0 += chunkRows) {
+      const rowsHere = Math.min(chunkRows, count - r0);
+      arena.f32(scratch.ptr, rowsHere * dim).set(values.subarray(r0 * dim, (r0 + rowsHere) * dim));
+      kernels.sketchI8(scratch.ptr, rowsHere, dim, codesAt(r0), statsAt(r0));
+    }
+  } finally {
+    arena.free(scratch);
   }
 }
 
-interface SketchOut {
-  scale: number;
-  residual: number;
-  norm: number;
-  normSq: number;
-  codeNorm: number;
-}
-
-/** Symmetric int8 codes of one vector, with the residual measured against the float32 scale. */
-function sketchOne(values: ArrayLike<number>, offset: number, dim: number, codes: Int8Array, codeOffset: number, out: SketchOut): void {
-  let maxAbs = 0;
-  for (let j = 0; j < dim; j++) maxAbs = Math.max(maxAbs, Math.abs(values[offset + j]!));
-  const scale = Math.fround(maxAbs / 127);
-  let residualSq = 0;
-  let normSq = 0;
-  let codeNormSq = 0;
-  for (let j = 0; j < dim; j++) {
-    const v = values[offset + j]!;
-    const code = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(v / scale)));
-    codes[codeOffset + j] = code;
-    const e = v - scale * code;
-    residualSq += e * e;
-    normSq += v * v;
-    codeNormSq += code * code;
-  }
-  out.scale = scale;
-  out.residual = Math.sqrt(residualSq);
-  out.norm = Math.sqrt(normSq);
-  out.normSq = normSq;
-  out.codeNorm = Math.sqrt(codeNormSq);
-}
-
-const QUERY_BLOCK = 16;
+/** Queries per int8 tile: 64 streams the codes from memory a quarter as often as 16 (measured 10-17% faster). */
+const QUERY_BLOCK = 64;
 const ROW_BLOCK = 4096;
 /**
  * Past this share of candidates the bounds do not pay; finish with a plain scan. A candidate costs
@@ -133,15 +111,15 @@ function scratchLayout(dim: number, m: number) {
 
 /** @internal Sketches one query: its int8 codes into `codes`, its bound terms into `out` (exported for tests). */
 export function sketchQuery(values: ArrayLike<number>, offset: number, dim: number, codes: Int8Array, codeOffset: number, out: QuerySketch): void {
-  sketchOne(values, offset, dim, codes, codeOffset, queryScratch);
+  sketchVectorInt8(values, offset, dim, codes, codeOffset, queryScratch);
   out.scale = queryScratch.scale;
-  out.codeTerm = queryScratch.scale * queryScratch.codeNorm * ROUND_UP;
-  out.residual = queryScratch.residual * ROUND_UP;
-  out.norm = queryScratch.norm;
+  out.codeTerm = queryScratch.scale * Math.sqrt(queryScratch.codeNormSq) * SKETCH_ROUND_UP;
+  out.residual = Math.sqrt(queryScratch.residualSq) * SKETCH_ROUND_UP;
+  out.norm = Math.sqrt(queryScratch.normSq);
   out.normSq = queryScratch.normSq;
 }
 
-const queryScratch: SketchOut = { scale: 0, residual: 0, norm: 0, normSq: 0, codeNorm: 0 };
+const queryScratch: VectorSketchInt8 = { scale: 0, residualSq: 0, normSq: 0, codeNormSq: 0 };
 
 /** @internal The per-query terms of the bounds (exported for tests). */
 export interface QuerySketch {

@@ -179,8 +179,10 @@ export class FlatIndex implements VectorIndex {
     const first = this.slots;
     if (first + n > MAX_SLOTS) throw new CapacityError(`FlatIndex holds at most ${MAX_SLOTS} slots`);
     this.reserve(first + n, Math.max(first + n, Math.ceil(this.capacityRows * 1.5), MIN_GROWTH_ROWS));
-    this.kernels.arena.f32(this.hold.block!.ptr + first * this.rowBytes, n * this.dim).set(rows);
-    if (this.prefilter === 'int8') sketchRowsInt8(this.kernels, rows, this.dim, this.sketch()!, first);
+    const stored = this.kernels.arena.f32(this.hold.block!.ptr + first * this.rowBytes, n * this.dim);
+    stored.set(rows);
+    // The stored rows (a view of the arena) are sketched in place, without a copy.
+    if (this.prefilter === 'int8') sketchRowsInt8(this.kernels, stored, this.dim, this.sketch()!, first);
     this.slots = first + n;
     this.liveCache = undefined;
     return first;
@@ -348,8 +350,11 @@ export class FlatIndex implements VectorIndex {
   [restoreRows](rows: Float32Array, tombWords: Uint32Array): void {
     const n = rows.length / this.dim;
     this.reserve(n, n);
-    if (n > 0) this.kernels.arena.f32(this.hold.block!.ptr, rows.length).set(rows);
-    if (n > 0 && this.prefilter === 'int8') sketchRowsInt8(this.kernels, rows, this.dim, this.sketch()!, 0);
+    if (n > 0) {
+      const stored = this.kernels.arena.f32(this.hold.block!.ptr, rows.length);
+      stored.set(rows);
+      if (this.prefilter === 'int8') sketchRowsInt8(this.kernels, stored, this.dim, this.sketch()!, 0);
+    }
     this.slots = n;
     this.tombWords.set(tombWords.subarray(0, Math.ceil(n / 32)));
     let removed = 0;

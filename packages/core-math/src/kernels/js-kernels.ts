@@ -187,6 +187,20 @@ export function createJsKernels(arena: Arena): Kernels {
       }
       return count;
     },
+    sketchI8(values, n, dim, codes, stats) {
+      const buffer = arena.buffer;
+      const from = new Float32Array(buffer, values, n * dim);
+      const to = new Int8Array(buffer, codes, n * dim);
+      const st = new Float32Array(buffer, stats, n * 4);
+      for (let r = 0; r < n; r++) {
+        sketchVectorInt8(from, r * dim, dim, to, r * dim, sketchScratch);
+        st[r * 4] = sketchScratch.scale;
+        st[r * 4 + 1] = Math.sqrt(sketchScratch.residualSq) * SKETCH_ROUND_UP + SKETCH_ROUND_UP_ABS;
+        st[r * 4 + 2] = Math.sqrt(sketchScratch.normSq) * SKETCH_ROUND_UP + SKETCH_ROUND_UP_ABS;
+        const normSq = f32(sketchScratch.normSq);
+        st[r * 4 + 3] = Number.isFinite(normSq) ? normSq : NaN;
+      }
+    },
     f16ToF32(src, dst, count) {
       const buffer = arena.buffer;
       const from = new Uint16Array(buffer, src, count);
@@ -200,6 +214,98 @@ export function createJsKernels(arena: Arena): Kernels {
       for (let i = 0; i < count; i++) to[i] = floatToHalf(from[i]!);
     },
   };
+}
+
+/** Largest int8 sketch code magnitude (symmetric codes). */
+export const SKETCH_MAX_CODE = 127;
+/**
+ * `sketchI8` stores norms multiplied by this factor. Their float64 sums of squares err by at most
+ * (dim + 4)·2^-53 relative (nonnegative terms, each rounded once, plus the residual subtraction),
+ * the square root and this product add 2^-52, the float32 store 2^-24 (in the normal range): far
+ * below 2^-20.
+ */
+export const SKETCH_ROUND_UP = 1 + 2 ** -20;
+/** Added to stored norms as well: rounding to a float32 subnormal loses up to 2^-150 absolutely. */
+const SKETCH_ROUND_UP_ABS = 2 ** -149;
+
+/** One vector's sketch: its scale and the float64 sums behind the stats. */
+export interface VectorSketchInt8 {
+  scale: number;
+  /** Σ (v_j − scale·c_j)² */
+  residualSq: number;
+  /** Σ v_j² */
+  normSq: number;
+  /** Σ c_j² (exact) */
+  codeNormSq: number;
+}
+
+const sketchScratch: VectorSketchInt8 = { scale: 0, residualSq: 0, normSq: 0, codeNormSq: 0 };
+
+/** Round half to even, as WebAssembly's `nearest` (Math.round rounds halves up). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The canonical int8 sketch of one vector, which the SIMD kernel reproduces bit for bit:
+ * scale = f32(maxAbs / 127); c_j = clamp(roundHalfEven(f32(v_j / scale)), ±127), all 0 when the
+ * scale is 0 (maxAbs below 127 · 2^-150; a float64 division rounded to float32 equals the float32 division, so the codes match the
+ * kernel's); the sums of e_j² (e_j = v_j − scale·c_j) and v_j² in float64, in the float kernels'
+ * canonical order: lanes l = j mod 4 over the first dim − dim % 4 terms, (l0 + l2) + (l1 + l3), then
+ * the last terms one by one.
+ *
+ * Why float64 keeps the bounds rigorous: scale·c_j is exact (24 + 7 significant bits), so e_j is
+ * rounded once (relative error 2^-53), and the sums of nonnegative terms err by at most
+ * (dim/4 + 4)·2^-53 relative. Float64 neither underflows nor overflows on squares of float32 values.
+ * `sketchI8` stores ‖x‖² as NaN when it overflows float32 (‖x‖ > ~1.8e19): an infinite ‖x‖² would
+ * make the l2 upper bound −Infinity and prune the row, while NaN bounds always keep it.
+ */
+export function sketchVectorInt8(
+  values: ArrayLike<number>,
+  offset: number,
+  dim: number,
+  codes: Int8Array,
+  codeOffset: number,
+  out: VectorSketchInt8,
+): void {
+  let maxAbs = 0;
+  for (let j = 0; j < dim; j++) maxAbs = Math.max(maxAbs, Math.abs(values[offset + j]!));
+  const scale = f32(maxAbs / SKETCH_MAX_CODE);
+  const d4 = dim & ~3;
+  // Four lanes per sum, as the float kernels' canonical order.
+  const residualLanes = [0, 0, 0, 0];
+  const normLanes = [0, 0, 0, 0];
+  let residualSq = 0;
+  let normSq = 0;
+  let codeNormSq = 0;
+  for (let j = 0; j < dim; j++) {
+    if (j === d4) {
+      residualSq = residualLanes[0]! + residualLanes[2]! + (residualLanes[1]! + residualLanes[3]!);
+      normSq = normLanes[0]! + normLanes[2]! + (normLanes[1]! + normLanes[3]!);
+    }
+    const v = values[offset + j]!;
+    const q = f32(v / scale);
+    const code = scale === 0 ? 0 : Math.max(-SKETCH_MAX_CODE, Math.min(SKETCH_MAX_CODE, roundHalfEven(q)));
+    codes[codeOffset + j] = code;
+    codeNormSq += code * code;
+    const e = v - scale * code;
+    if (j < d4) {
+      residualLanes[j & 3]! += e * e;
+      normLanes[j & 3]! += v * v;
+    } else {
+      residualSq += e * e;
+      normSq += v * v;
+    }
+  }
+  if (d4 === dim) {
+    residualSq = residualLanes[0]! + residualLanes[2]! + (residualLanes[1]! + residualLanes[3]!);
+    normSq = normLanes[0]! + normLanes[2]! + (normLanes[1]! + normLanes[3]!);
+  }
+  out.scale = scale;
+  out.residualSq = residualSq;
+  out.normSq = normSq;
+  out.codeNormSq = codeNormSq;
 }
 
 const POPCOUNT8 = (() => {

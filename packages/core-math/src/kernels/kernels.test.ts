@@ -186,6 +186,81 @@ describe('integer kernels', () => {
   });
 });
 
+describe('int8 sketch', () => {
+  const { arena, js, wasm } = setup(false);
+
+  /** Fills n rows of dim values: Gaussian at a per-row magnitude, with ties, zeros and extremes mixed in. */
+  function fillRows(ptr: number, n: number, dim: number, rnd: SeededRandom): Float32Array {
+    const view = arena.f32(ptr, n * dim);
+    for (let r = 0; r < n; r++) {
+      const magnitude = 10 ** (rnd.nextInt(60) - 30);
+      const kind = r % 5;
+      for (let j = 0; j < dim; j++) {
+        const i = r * dim + j;
+        if (kind === 0) view[i] = 0; // a zero row
+        else if (kind === 1) view[i] = (rnd.nextInt(255) - 127) / 2; // codes land exactly on halves: ties
+        else view[i] = magnitude * rnd.nextGaussian();
+      }
+      if (kind === 2) view[r * dim] = 1e-45; // a subnormal beside normal values
+    }
+    return view.slice();
+  }
+
+  it.each(DIMS)('codes and stats agree bit for bit with the TypeScript backend and bound the residual, dim %i', (dim) => {
+    const rnd = new SeededRandom(dim * 13 + 1);
+    const n = 23;
+    const values = arena.alloc(n * dim * 4).ptr;
+    const rows = fillRows(values, n, dim, rnd);
+    const codes = [arena.alloc(n * dim).ptr, arena.alloc(n * dim).ptr] as const;
+    const stats = [arena.alloc(n * 16).ptr, arena.alloc(n * 16).ptr] as const;
+    js.sketchI8(values, n, dim, codes[0], stats[0]);
+    wasm.sketchI8(values, n, dim, codes[1], stats[1]);
+    expectSame(arena.i8(codes[1], n * dim), arena.i8(codes[0], n * dim));
+    expectSame(bitsOf(arena, stats[1], n * 4), bitsOf(arena, stats[0], n * 4));
+    const c = arena.i8(codes[0], n * dim);
+    const st = arena.f32(stats[0], n * 4);
+    const loose: string[] = [];
+    for (let r = 0; r < n; r++) {
+      const scale = st[r * 4]!;
+      let maxAbs = 0;
+      let residualSq = 0;
+      let normSq = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = rows[r * dim + j]!;
+        const code = c[r * dim + j]!;
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+        const e = v - scale * code;
+        // Nearest code (the scale is maxAbs / 127 rounded, so |v| / scale may pass 127 by a hair).
+        if (scale > 0 && !(Math.abs(e) <= scale / 2 + 1e-6 * Math.abs(v)) && Math.abs(code) !== 127) loose.push(`code ${r}/${j}`);
+        residualSq += e * e;
+        normSq += v * v;
+      }
+      expect(scale).toBe(Math.fround(maxAbs / 127));
+      // Stored norms are upper bounds with room to spare for the float64 sums' rounding.
+      if (!(st[r * 4 + 1]! >= Math.sqrt(residualSq) * (1 + 2 ** -22))) loose.push(`residual ${r}`);
+      if (!(st[r * 4 + 2]! >= Math.sqrt(normSq) * (1 + 2 ** -22))) loose.push(`norm ${r}`);
+      // Rounded to nearest: a float32 underflows below ~1e-45 (the bound kernel's absolute slack covers it).
+      if (Math.fround(normSq) === Infinity) expect(st[r * 4 + 3]).toBeNaN();
+      else if (!(Math.abs(st[r * 4 + 3]! - normSq) <= 2 ** -24 * normSq + 2 ** -150)) loose.push(`norm² ${r}`);
+    }
+    expect(loose).toEqual([]);
+  });
+
+  it('rounds halves to even and keeps codes within ±127', () => {
+    const dim = 8;
+    const values = arena.alloc(dim * 4).ptr;
+    // scale = 127 / 127 = 1, so the codes are the values rounded half to even.
+    arena.f32(values, dim).set([127, -127, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5]);
+    const codes = arena.alloc(dim).ptr;
+    const stats = arena.alloc(16).ptr;
+    for (const kernels of [js, wasm]) {
+      kernels.sketchI8(values, 1, dim, codes, stats);
+      expect(Array.from(arena.i8(codes, dim))).toEqual([127, -127, 0, 2, 2, 0, -2, -2]);
+      expect(arena.f32(stats, 1)[0]).toBe(1);
+    }
+  });
+});
+
 describe('hamming', () => {
   const { arena, js, wasm } = setup(true);
 

@@ -67,6 +67,15 @@ export interface Kernels {
     capacity: number,
   ): number;
 
+  /**
+   * The int8 sketch of n rows of float32 values (see bounded-scan.ts): per row, int8 codes
+   * (n × dim at `codes`) and four float32 stats (at `stats` + 16 per row): the scale, the residual
+   * norm ‖x − scale·c‖ and the norm ‖x‖ (both upper bounds), and ‖x‖² (NaN if it overflows float32,
+   * so that the bounds admit the row). Values must be finite. The canonical computation
+   * is `sketchVectorInt8` in js-kernels.ts.
+   */
+  sketchI8(values: number, n: number, dim: number, codes: number, stats: number): void;
+
   /** IEEE binary16 → binary32, exact. */
   f16ToF32(src: number, dst: number, count: number): void;
   /** binary32 → binary16, round to nearest even; overflow gives ±Infinity, NaN stays NaN. */

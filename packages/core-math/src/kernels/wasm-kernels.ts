@@ -81,6 +81,7 @@ export function createWasmKernels(arena: Arena): Kernels {
     selectAboveF32: exports.selectAboveF32,
     selectAboveI32: exports.selectAboveI32,
     selectSketchBounds: exports.selectSketchBounds,
+    sketchI8: exports.sketchI8,
     f16ToF32: exports.f16ToF32,
     f32ToF16: exports.f32ToF16,
   };
