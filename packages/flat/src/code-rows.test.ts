@@ -43,7 +43,8 @@ describe('scanCodeRows', () => {
     for (const kernels of backends) {
       const rows = new ArenaCodeRows(kernels, rowBytes);
       rows.append(codes);
-      for (const k of [1, 10, 700]) {
+      // k >= 64: hamming top-k is selected by counting, below with heaps.
+      for (const k of [1, 10, 63, 64, 700]) {
         const actual = scanCodeRows(kernels, rows, comparison, queryCodes, m, k, removed);
         const expected = reference(kernels, rows, comparison, queryCodes, m, k, removed);
         expect(actual.counts).toEqual(expected.counts);

@@ -83,6 +83,9 @@ const ROW_BLOCK = 4096;
 /** A bar below every key (|key| < 2^31 for any realistic code width): admits a query's whole row. */
 const NO_BAR = -(2 ** 31);
 
+/** From this k on, hamming top-k is selected by counting rather than with heaps. */
+const COUNTING_MIN_K = 64;
+
 /**
  * Exact top-k over code rows for `m` encoded queries (`queryCodes`, `m × rowBytes` bytes), in
  * tiles of QUERY_BLOCK queries × ROW_BLOCK rows. Slots with `removed[slot] !== 0` are skipped.
@@ -99,6 +102,7 @@ export function scanCodeRows(
   k: number,
   removed: Uint8Array,
 ): CodeScanResult {
+  if (comparison === 'hamming' && k >= COUNTING_MIN_K) return scanHammingCounting(kernels, rows, queryCodes, m, k, removed);
   const { arena } = kernels;
   const { rowBytes } = rows;
   const n = rows.count;
@@ -122,8 +126,10 @@ export function scanCodeRows(
       arena.u8(queryBuf.ptr, qm * rowBytes).set(queryBytes.subarray(q0 * rowBytes, (q0 + qm) * rowBytes));
       arena.i32(barsBuf.ptr, qm).fill(NO_BAR);
       for (let r0 = 0, rn = 0; r0 < n; r0 += rn) {
-        // A short first tile fills the heaps, so the first full tile already has bars.
-        rn = Math.min(r0 === 0 ? Math.min(rowBlock, Math.ceil(k / 16) * 16) : rowBlock, n - r0);
+        // A short first tile fills the heaps; then each tile is as long as all rows before it (up to
+        // ROW_BLOCK), so a bar from r0 rows admits about k·rn/r0 ≈ k entries of the next tile rather
+        // than most of a full block when k is large (deep candidate lists for rerank).
+        rn = Math.min(r0 === 0 ? Math.min(rowBlock, Math.ceil(k / 16) * 16) : Math.min(rowBlock, r0), n - r0);
         const rowsPtr = rows.ptr + r0 * rowBytes;
         if (hamming) kernels.hammingBatch(queryBuf.ptr, qm, rowsPtr, rn, rowBytes, tileBuf.ptr);
         else kernels.dotI8Batch(queryBuf.ptr, qm, rowsPtr, rn, rowBytes, tileBuf.ptr);
@@ -158,6 +164,59 @@ export function scanCodeRows(
     arena.free(selectedBuf);
     arena.free(barsBuf);
     arena.free(tileBuf);
+    arena.free(queryBuf);
+  }
+  return { keys, slots, counts };
+}
+
+/**
+ * scanCodeRows for hamming distances and deep lists (rerank candidates): distances are integers in
+ * [0, bits], so per query one pass histograms them, the cut distance t is where the count reaches
+ * k, and a second pass places every slot closer than t plus the lowest slots at exactly t — the
+ * same result as the heaps (ties to the lower slot) in O(n + bits) instead of ~k·log k per tile.
+ */
+function scanHammingCounting(kernels: Kernels, rows: ArenaCodeRows, queryCodes: Uint8Array | Int8Array, m: number, k: number, removed: Uint8Array): CodeScanResult {
+  const { arena } = kernels;
+  const { rowBytes } = rows;
+  const n = rows.count;
+  const keys = new Float64Array(m * k).fill(-Infinity);
+  const slots = new Int32Array(m * k).fill(-1);
+  const counts = new Uint32Array(m);
+  if (n === 0 || m === 0) return { keys, slots, counts };
+  const bits = rowBytes * 8;
+  const histogram = new Uint32Array(bits + 1);
+  const next = new Uint32Array(bits + 2); // next[bits + 1]: the cut when every live row fits
+  const queryBytes = new Uint8Array(queryCodes.buffer, queryCodes.byteOffset, queryCodes.length);
+  const queryBuf = arena.alloc(rowBytes);
+  const distanceBuf = arena.alloc(n * 4);
+  try {
+    for (let q = 0; q < m; q++) {
+      arena.u8(queryBuf.ptr, rowBytes).set(queryBytes.subarray(q * rowBytes, (q + 1) * rowBytes));
+      kernels.hamming(queryBuf.ptr, rows.ptr, n, rowBytes, distanceBuf.ptr);
+      const distances = arena.u32(distanceBuf.ptr, n);
+      histogram.fill(0);
+      for (let slot = 0; slot < n; slot++) if (removed[slot] === 0) histogram[distances[slot]!]!++;
+      // next[d]: where the first slot at distance d goes; the cut t takes only k - (rows closer) slots.
+      let closer = 0;
+      let cut = 0;
+      for (; cut <= bits && closer + histogram[cut]! < k; cut++) {
+        next[cut] = closer;
+        closer += histogram[cut]!;
+      }
+      next[cut] = closer;
+      const count = Math.min(k, closer + (cut <= bits ? histogram[cut]! : 0));
+      const base = q * k;
+      for (let slot = 0; slot < n; slot++) {
+        const distance = distances[slot]!;
+        if (distance > cut || removed[slot] !== 0 || next[distance]! >= count) continue;
+        const at = base + next[distance]!++;
+        keys[at] = -distance;
+        slots[at] = slot;
+      }
+      counts[q] = count;
+    }
+  } finally {
+    arena.free(distanceBuf);
     arena.free(queryBuf);
   }
   return { keys, slots, counts };

@@ -7,7 +7,7 @@ export { flatIndexToNpy, flatIndexFromNpy } from './flat-npy.js';
 export type { FlatIndexFromNpyOptions } from './flat-npy.js';
 export { NumpyVectorStore } from './numpy-vector-store.js';
 export type { NumpyVectorStoreOptions, VectorHit, SimilaritySearchOptions, EuclideanSearchOptions, StoreVectors } from './numpy-vector-store.js';
-export { NumpyAnnIndex } from './numpy-ann-index.js';
+export { NumpyAnnIndex, MAX_RERANK } from './numpy-ann-index.js';
 export type { NumpyAnnIndexOptions, AnnHit, AnnVectors } from './numpy-ann-index.js';
 export {
   numpyAnnIndexToNpy,

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NotTrainedError, SeededRandom, DimensionMismatchError } from '@quiver/core-math';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NumpyAnnIndex, type AnnHit } from './numpy-ann-index.js';
+import { MAX_RERANK, NumpyAnnIndex, type AnnHit, type NumpyAnnIndexOptions } from './numpy-ann-index.js';
 
 /** Seeded Gaussian mixture: `clusters` centres ~ N(0, 1), points = centre + N(0, spread²). */
 function gaussianMixture(seed: number, n: number, dim: number, clusters: number, spread = 0.6): Float32Array {
@@ -205,5 +205,120 @@ describe('NumpyAnnIndex (quantized)', () => {
     expect(hits!.map(([id]) => id)).toEqual([1, 2, 0]);
     expect(hits![0]![1]).toBeCloseTo(2, 5);
     expect(hits![1]![1]).toBeCloseTo(2, 5);
+  });
+});
+
+describe('NumpyAnnIndex extensions: center and rerank', () => {
+  const dim = 128;
+  const mixture = gaussianMixture(7, 5000, dim, 32);
+  const mixtureQueries = gaussianMixture(8, 100, dim, 32);
+  // SIFT-like: every value non-negative, so every raw sign bit is 1 and plain 1-bit codes say nothing.
+  const positive = mixture.map(Math.abs);
+  const positiveQueries = mixtureQueries.map(Math.abs);
+
+  function truthOf(data: Float32Array, queries: Float32Array): AnnHit[][] {
+    const float = make({ dim });
+    float.index(data);
+    return float.search(queries, 10);
+  }
+  const truth = { mixture: truthOf(mixture, mixtureQueries), positive: truthOf(positive, positiveQueries) };
+  const sets = { mixture: [mixture, mixtureQueries], positive: [positive, positiveQueries] } as const;
+
+  // Bounds sit outside the measured values (in brackets) so they catch regressions, not noise.
+  // 1-bit codes of 128 dimensions are coarse: they need a deep rerank (the 100k × 384 benchmark
+  // needs less, see benchmarks/results/quantized.md).
+  it.each([
+    ['positive', { quantize: 1 }, 0, 0.01], // [0.002]: the reason center exists
+    ['positive', { quantize: 1, center: true }, 0.08, 1], // [0.105]
+    ['positive', { quantize: 1, rerank: 20 }, 0, 0.1], // [0.051]: rerank cannot fix uninformative codes
+    ['positive', { quantize: 1, center: true, rerank: 20 }, 0.45, 1], // [0.512]
+    ['positive', { quantize: 1, center: true, rerank: 50 }, 0.65, 1], // [0.726]
+    ['mixture', { quantize: 1, center: true, rerank: 50 }, 0.7, 1], // [0.759]
+    ['mixture', { quantize: 4, rerank: 4 }, 0.98, 1], // [0.998]
+    ['mixture', { quantize: 8, rerank: 4 }, 0.99, 1], // [1]
+    ['positive', { quantize: 4, rerank: 4 }, 0.93, 1], // [0.959]
+  ] as const)('recall@10 on %s data with %o is in [%f, %f]', (set, options, floor, ceiling) => {
+    const [data, queries] = sets[set];
+    const index = make({ dim, ...options });
+    index.index(data);
+    const rate = recallAt(truth[set], index.search(queries, 10), 10);
+    expect(rate).toBeGreaterThanOrEqual(floor);
+    expect(rate).toBeLessThanOrEqual(ceiling);
+  });
+
+  it('rerank returns exact float scores, best first, ties to the lower id', () => {
+    const index = make({ dim, quantize: 2, rerank: 1000 });
+    index.index(mixture.subarray(0, 500 * dim));
+    index.append(mixture.subarray(0, dim)); // id 500 duplicates id 0
+    const float = make({ dim });
+    const rows = new Float32Array(501 * dim);
+    rows.set(mixture.subarray(0, 500 * dim));
+    rows.set(mixture.subarray(0, dim), 500 * dim);
+    float.index(rows);
+    const query = mixture.subarray(0, dim);
+    const found = index.search(query, 5)[0]!;
+    const expected = float.search(query, 5)[0]!;
+    expect(found.map(([id]) => id)).toEqual(expected.map(([id]) => id));
+    expect(found.slice(0, 2).map(([id]) => id)).toEqual([0, 500]);
+    expect(found).toEqual(expected); // same float32 kernel: the very same scores
+  });
+
+  it('center changes nothing for 2..8-bit codes (their grid is already centred)', () => {
+    const plain = make({ dim, quantize: 4 });
+    const centred = make({ dim, quantize: 4, center: true });
+    plain.index(positive);
+    centred.index(positive);
+    expect(centred.search(positiveQueries, 10)).toEqual(plain.search(positiveQueries, 10));
+  });
+
+  it('append reuses the mean fitted by index(); index() fits it again', () => {
+    const index = make({ quantize: 1, center: true, normalize: false });
+    index.index([
+      [1, 1],
+      [3, 3],
+    ]); // mean [2, 2]: sign bits 00 and 11
+    index.append([[2.5, 1.5]]); // centred [0.5, -0.5]: bits 10
+    expect(index.search([[2.5, 1]], 3)[0]).toEqual([
+      [2, 1],
+      [0, 0.875], // 1 - hamming / bits, bits = 8 per byte as in txtai
+      [1, 0.875],
+    ]);
+    index.index([
+      [3, 3],
+      [5, 5],
+    ]); // mean [4, 4]: [3, 3] is now the one below the mean
+    expect(index.search([[3.5, 3.5]], 1)[0]![0]![0]).toBe(0);
+  });
+
+  it.each<NumpyAnnIndexOptions>([
+    { quantize: 1, rerank: 3 },
+    { quantize: 1, center: true, rerank: 1 },
+    { quantize: 4, rerank: 2 },
+  ])('a deleted row never comes back with %o', (options) => {
+    const index = make({ dim, ...options });
+    index.index(positive.subarray(0, 200 * dim));
+    const query = positive.subarray(0, dim);
+    const first = index.search(query, 5)[0]!.map(([id]) => id);
+    expect(first[0]).toBe(0);
+    index.delete(first);
+    const all = index.search(query, 200)[0]!;
+    expect(all).toHaveLength(195);
+    for (const id of first) expect(all.some(([hit]) => hit === id)).toBe(false);
+  });
+
+  it('rejects bad options with InvalidArgumentError', () => {
+    for (const options of [
+      { center: true },
+      { rerank: 4 },
+      { quantize: 4, center: 1 },
+      { quantize: 4, rerank: 0.5 },
+      { quantize: 4, rerank: -1 },
+      { quantize: 4, rerank: MAX_RERANK + 1 },
+      { quantize: 4, rerank: Number.NaN },
+      { quantize: 4, rerank: '4' },
+    ]) {
+      expect(() => make(options as NumpyAnnIndexOptions), JSON.stringify(options)).toThrow(InvalidArgumentError);
+    }
+    expect(make({ quantize: 4, rerank: 0 }).rerank).toBeUndefined();
   });
 });

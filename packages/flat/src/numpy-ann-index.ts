@@ -17,7 +17,7 @@ import {
   type AnnBackend,
   type AnnHit,
 } from './numpy-ann-backends.js';
-import { MAX_SCALAR_CODE_DIM, ScalarCodebook } from './scalar-codes.js';
+import { MAX_SCALAR_CODE_DIM, ScalarCodebook, columnMean } from './scalar-codes.js';
 
 export type { AnnHit } from './numpy-ann-backends.js';
 
@@ -37,8 +37,24 @@ export interface NumpyAnnIndexOptions {
    * before the ANN sees them: scores are then cosine similarities. Zero vectors are rejected.
    */
   readonly normalize?: boolean;
+  /**
+   * Quiver extension (default false, txtai has no such option): fit a per-dimension mean on the
+   * `index()` batch and subtract it from rows and queries before their sign bits are taken, so
+   * 1-bit codes carry information on data that is not centred (SIFT). Needs `quantize`; with 2..8
+   * bits it changes nothing, their grid is already centred per dimension.
+   */
+  readonly center?: boolean;
+  /**
+   * Quiver extension (default off): keep the float32 rows beside the codes (4 · dim bytes more per
+   * row) and rescore the `limit × rerank` best code candidates exactly, so `search` returns float
+   * dot-product scores. An integer from 1 to MAX_RERANK; needs `quantize`.
+   */
+  readonly rerank?: number;
   readonly kernels?: KernelChoice;
 }
+
+/** Largest `rerank` factor: beyond it a quantized search is no faster than a float one. */
+export const MAX_RERANK = 1000;
 
 /**
  * txtai's NumPy ANN backend (`txtai/ann/dense/numpy.py`) with Quiver's kernels: ids are row
@@ -49,6 +65,9 @@ export interface NumpyAnnIndexOptions {
 export class NumpyAnnIndex {
   readonly quantize: number | undefined;
   readonly normalize: boolean;
+  readonly center: boolean;
+  /** Candidate multiplier of the exact rescoring, undefined when off. */
+  readonly rerank: number | undefined;
   private readonly kernels: Kernels;
   private readonly kernelChoice: KernelChoice;
   private dimension: number | undefined;
@@ -58,6 +77,8 @@ export class NumpyAnnIndex {
     this.quantize = checkQuantize(options.quantize);
     this.normalize = options.normalize ?? true;
     if (typeof this.normalize !== 'boolean') throw new InvalidArgumentError('normalize', `must be a boolean, got ${String(options.normalize)}`);
+    this.center = checkCenter(options.center, this.quantize);
+    this.rerank = checkRerank(options.rerank, this.quantize);
     this.kernelChoice = options.kernels ?? 'auto';
     this.kernels = getKernels(this.kernelChoice);
     if (options.dim !== undefined) this.dimension = checkQuantizedDim(checkDim(options.dim), this.quantize);
@@ -147,9 +168,11 @@ export class NumpyAnnIndex {
   /** @internal */
   createBackend(dim: number, fitRows?: Float32Array): AnnBackend {
     if (this.quantize === undefined) return new FloatAnnBackend(dim, this.kernelChoice);
-    if (this.quantize === 1) return new SignBitAnnBackend(this.kernels, dim);
-    if (!fitRows) throw new NotTrainedError('NumpyAnnIndex scalar codebook');
-    return new ScalarAnnBackend(this.kernels, ScalarCodebook.fit(fitRows, dim, this.quantize));
+    const rerank = this.rerank ?? 0;
+    if (this.quantize === 1 && !this.center) return new SignBitAnnBackend(this.kernels, dim, { rerank });
+    if (!fitRows) throw new NotTrainedError(`NumpyAnnIndex ${this.quantize === 1 ? 'mean' : 'scalar codebook'}`);
+    if (this.quantize === 1) return new SignBitAnnBackend(this.kernels, dim, { rerank, mean: columnMean(fitRows, dim) });
+    return new ScalarAnnBackend(this.kernels, ScalarCodebook.fit(fitRows, dim, this.quantize), { rerank });
   }
 
   /** @internal */
@@ -188,6 +211,22 @@ function checkQuantize(value: unknown): number | undefined {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 8) {
     throw new InvalidArgumentError('quantize', `must be an integer from 1 to 8 (or omitted), got ${String(value)}`);
   }
+  return value;
+}
+
+function checkCenter(value: unknown, quantize: number | undefined): boolean {
+  if (value === undefined || value === false) return false;
+  if (value !== true) throw new InvalidArgumentError('center', `must be a boolean, got ${String(value)}`);
+  if (quantize === undefined) throw new InvalidArgumentError('center', 'needs quantize (float search does not quantize)');
+  return true;
+}
+
+function checkRerank(value: unknown, quantize: number | undefined): number | undefined {
+  if (value === undefined || value === false || value === 0) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_RERANK) {
+    throw new InvalidArgumentError('rerank', `must be an integer from 1 to ${MAX_RERANK} (or omitted), got ${String(value)}`);
+  }
+  if (quantize === undefined) throw new InvalidArgumentError('rerank', 'needs quantize (float search is already exact)');
   return value;
 }
 

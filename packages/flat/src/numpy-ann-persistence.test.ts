@@ -1,7 +1,7 @@
 import { CorruptFileError, SeededRandom, UnsupportedOperationError, isVectorSearchError } from '@quiver/core-math';
 import { encodeNpy, encodeSafetensors, parseNpy, parseSafetensors } from '@quiver/io-formats';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NumpyAnnIndex } from './numpy-ann-index.js';
+import { NumpyAnnIndex, type NumpyAnnIndexOptions } from './numpy-ann-index.js';
 import {
   numpyAnnIndexFromNpy,
   numpyAnnIndexFromSafetensors,
@@ -25,8 +25,8 @@ afterEach(() => {
   for (const index of created.splice(0)) index.dispose();
 });
 
-function build(quantize?: number): NumpyAnnIndex {
-  const index = track(new NumpyAnnIndex({ dim, quantize, kernels: 'js' }));
+function build(quantize?: number, extensions: Pick<NumpyAnnIndexOptions, 'center' | 'rerank'> = {}): NumpyAnnIndex {
+  const index = track(new NumpyAnnIndex({ dim, quantize, kernels: 'js', ...extensions }));
   index.index(data.subarray(0, 30 * dim));
   index.append(data.subarray(30 * dim));
   index.delete([3, 17, 39]);
@@ -117,6 +117,81 @@ describe('NumpyAnnIndex persistence', () => {
       } catch (error) {
         expect(isVectorSearchError(error)).toBe(true);
       }
+    }
+  });
+
+  it.each<[number, Pick<NumpyAnnIndexOptions, 'center' | 'rerank'>]>([
+    [1, { center: true }],
+    [1, { center: true, rerank: 3 }],
+    [1, { rerank: 2 }],
+    [4, { rerank: 3 }],
+    [8, { center: true }],
+  ])('safetensors round trip of %i-bit codes with %o (format version 2)', (quantize, extensions) => {
+    const index = build(quantize, extensions);
+    const bytes = numpyAnnIndexToSafetensors(index);
+    const { tensors, metadata } = parseSafetensors(bytes);
+    expect(metadata.version).toBe('2');
+    expect(tensors.has('mean')).toBe(quantize === 1 && extensions.center === true);
+    expect(tensors.get('rows')?.shape).toEqual(extensions.rerank ? [40, dim] : undefined);
+    const loaded = track(numpyAnnIndexFromSafetensors(bytes, { kernels: 'js' }));
+    expect(loaded.center).toBe(extensions.center ?? false);
+    expect(loaded.rerank).toBe(extensions.rerank);
+    expect(loaded.count()).toBe(37);
+    expect(loaded.search(queries, 40)).toEqual(index.search(queries, 40));
+    // appended rows use the saved mean / grid and keep their float rows for rerank
+    loaded.append(data.subarray(0, dim));
+    index.append(data.subarray(0, dim));
+    expect(loaded.search(queries, 40)).toEqual(index.search(queries, 40));
+    expect(loaded.isDeleted(17)).toBe(true);
+  });
+
+  it('plain files stay format version 1', () => {
+    expect(parseSafetensors(numpyAnnIndexToSafetensors(build(4))).metadata.version).toBe('1');
+  });
+
+  it('center and rerank refuse the txtai .npy layout with UnsupportedOperationError', () => {
+    expect(() => numpyAnnIndexToNpy(build(1, { center: true }))).toThrow(UnsupportedOperationError);
+    expect(() => numpyAnnIndexToNpy(build(1, { rerank: 2 }))).toThrow(UnsupportedOperationError);
+    const npy = numpyAnnIndexToNpy(build(1));
+    expect(() => numpyAnnIndexFromNpy(npy, { quantize: 1, dim, center: true })).toThrow(UnsupportedOperationError);
+    expect(() => numpyAnnIndexFromNpy(npy, { quantize: 1, dim, rerank: 4 })).toThrow(UnsupportedOperationError);
+  });
+
+  it('corrupt or inconsistent version-2 files give CorruptFileError', () => {
+    const good = numpyAnnIndexToSafetensors(build(1, { center: true, rerank: 2 }));
+    const { tensors, metadata } = parseSafetensors(good);
+    const rewrite = (changes: Record<string, unknown>, meta: Record<string, string> = metadata) => {
+      const entries = Object.fromEntries([...tensors].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === undefined) delete entries[name];
+        else entries[name] = value as never;
+      }
+      return encodeSafetensors(entries as never, meta);
+    };
+    const nanRows = new Float32Array(40 * dim);
+    nanRows[5] = Number.NaN;
+    const cases: [string, Uint8Array][] = [
+      ['no mean', rewrite({ mean: undefined })],
+      ['short mean', rewrite({ mean: { dtype: 'F32', shape: [dim - 1], data: new Float32Array(dim - 1) } })],
+      ['infinite mean', rewrite({ mean: { dtype: 'F32', shape: [dim], data: new Float32Array(dim).fill(Infinity) } })],
+      ['no rows', rewrite({ rows: undefined })],
+      ['rows of the wrong shape', rewrite({ rows: { dtype: 'F32', shape: [39, dim], data: new Float32Array(39 * dim) } })],
+      ['rows of the wrong dtype', rewrite({ rows: { dtype: 'F64', shape: [40, dim], data: new Float64Array(40 * dim) } })],
+      ['NaN in rows', rewrite({ rows: { dtype: 'F32', shape: [40, dim], data: nanRows } })],
+      ['bad center', rewrite({}, { ...metadata, center: 'yes' })],
+      ['no rerank', rewrite({}, Object.fromEntries(Object.entries(metadata).filter(([key]) => key !== 'rerank')))],
+      ['bad rerank', rewrite({}, { ...metadata, rerank: '1.5' })],
+      ['empty rerank', rewrite({}, { ...metadata, rerank: '' })],
+      ['huge rerank', rewrite({}, { ...metadata, rerank: '5000' })],
+      ['center on float rows', numpyAnnIndexToSafetensors(build())],
+    ];
+    cases[cases.length - 1]![1] = (() => {
+      const float = parseSafetensors(cases[cases.length - 1]![1]);
+      const entries = Object.fromEntries([...float.tensors].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
+      return encodeSafetensors(entries as never, { ...float.metadata, version: '2', center: 'true', rerank: '0' });
+    })();
+    for (const [name, bytes] of cases) {
+      expect(() => track(numpyAnnIndexFromSafetensors(bytes, { kernels: 'js' })), name).toThrow(CorruptFileError);
     }
   });
 });

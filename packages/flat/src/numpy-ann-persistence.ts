@@ -11,7 +11,7 @@ import {
   type SafetensorsTensorInput,
 } from '@quiver/io-formats';
 import { FloatAnnBackend, ScalarAnnBackend, SignBitAnnBackend, type AnnBackend } from './numpy-ann-backends.js';
-import { NumpyAnnIndex } from './numpy-ann-index.js';
+import { MAX_RERANK, NumpyAnnIndex } from './numpy-ann-index.js';
 import { ScalarCodebook, signBitBytes } from './scalar-codes.js';
 
 /**
@@ -24,10 +24,15 @@ import { ScalarCodebook, signBitBytes } from './scalar-codes.js';
  *   (uint8 flag per row, which removes the all-zero ambiguity), `offset` and `step` (float32 grid
  *   for 2..8 bits), and string metadata `format`, `version`, `quantize`, `dim`, `normalize`.
  *   A file without that metadata (one txtai wrote) is read like the `.npy` case.
+ * - Version 2 adds Quiver's extensions (written only when one is on, so other files stay version 1):
+ *   metadata `center` and `rerank`, tensor `mean` (float32 (dim), centred 1-bit codes) and tensor
+ *   `rows` (float32 (n, dim), the rows rerank rescores with, deleted rows zeroed). txtai's `.npy`
+ *   layout cannot hold them and refuses to.
  */
 
 export const NUMPY_ANN_FORMAT = 'quiver.numpy-ann';
-export const NUMPY_ANN_FORMAT_VERSION = 1;
+/** Version written for files that use `center` or `rerank`; plain files are still written as 1. */
+export const NUMPY_ANN_FORMAT_VERSION = 2;
 
 export interface NumpyAnnLoadOptions {
   /** Bits of the stored codes when the file does not say (a txtai file); omitted = float rows. */
@@ -36,6 +41,10 @@ export interface NumpyAnnLoadOptions {
   readonly dim?: number;
   /** Whether later rows and queries get normalized, when the file does not say (default true). */
   readonly normalize?: boolean;
+  /** Not in txtai's layouts: `.npy` import refuses it (UnsupportedOperationError), use safetensors. */
+  readonly center?: boolean;
+  /** Not in txtai's layouts: `.npy` import refuses it (UnsupportedOperationError), use safetensors. */
+  readonly rerank?: number;
   readonly kernels?: KernelChoice;
 }
 
@@ -43,11 +52,14 @@ interface Layout {
   readonly quantize: number | undefined;
   readonly dim: number;
   readonly normalize: boolean;
+  readonly center?: boolean;
+  readonly rerank?: number;
 }
 
 /** txtai's `.npy` file: float32 rows, or uint8 packed sign bits under `quantize: 1`. */
 export function numpyAnnIndexToNpy(index: NumpyAnnIndex): Uint8Array {
   const { backend, dim } = requireContent(index);
+  refuseExtensionsInNpy(index.center, index.rerank, 'export');
   if (backend instanceof FloatAnnBackend) return encodeNpy({ dtype: 'float32', shape: [backend.slotCount, dim], data: backend.exportRows() });
   if (backend instanceof SignBitAnnBackend) {
     return encodeNpy({ dtype: 'uint8', shape: [backend.slotCount, backend.codes.rowBytes], data: backend.exportCodes() });
@@ -72,13 +84,25 @@ export function numpyAnnIndexToSafetensors(index: NumpyAnnIndex): Uint8Array {
     tensors.offset = { dtype: 'F32', shape: [dim], data: backend.codebook.offset };
     tensors.step = { dtype: 'F32', shape: [dim], data: backend.codebook.step };
   }
-  return encodeSafetensors(tensors, {
+  const metadata: Record<string, string> = {
     format: NUMPY_ANN_FORMAT,
-    version: String(NUMPY_ANN_FORMAT_VERSION),
+    version: '1',
     quantize: String(index.quantize ?? 0),
     dim: String(dim),
     normalize: String(index.normalize),
-  });
+  };
+  if (index.center || index.rerank !== undefined) {
+    Object.assign(metadata, { version: String(NUMPY_ANN_FORMAT_VERSION), center: String(index.center), rerank: String(index.rerank ?? 0) });
+    if (backend instanceof SignBitAnnBackend && backend.mean) tensors.mean = { dtype: 'F32', shape: [dim], data: backend.mean };
+    const rows = backend instanceof FloatAnnBackend ? undefined : (backend as ScalarAnnBackend | SignBitAnnBackend).exportFloatRows();
+    if (rows) tensors.rows = { dtype: 'F32', shape: [n, dim], data: rows };
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+function refuseExtensionsInNpy(center: boolean | undefined, rerank: number | undefined, operation: string): void {
+  if (center) throw new UnsupportedOperationError('NumpyAnnIndex', `.npy ${operation} of centred codes`, 'their mean needs safetensors');
+  if (rerank) throw new UnsupportedOperationError('NumpyAnnIndex', `.npy ${operation} with rerank`, 'the float rows kept beside the codes need safetensors');
 }
 
 /** Loads txtai's `.npy` layout (see the module comment); `options` say how to read it. */
@@ -88,6 +112,7 @@ export function numpyAnnIndexFromNpy(bytes: Uint8Array, options: NumpyAnnLoadOpt
   if (quantize !== undefined && quantize > 1) {
     throw new UnsupportedOperationError('NumpyAnnIndex', '.npy import of 2..8-bit codes', 'their per-dimension grid needs safetensors');
   }
+  refuseExtensionsInNpy(options.center, options.rerank, 'import');
   const layout = array.dtype === 'uint8' || quantize === 1 ? signBitLayout(array, options) : floatLayout(array, options);
   return restore(layout, array, undefined, options);
 }
@@ -100,13 +125,15 @@ export function numpyAnnIndexFromSafetensors(bytes: Uint8Array, options: NumpyAn
   const meta = file.metadata;
   let layout: Layout;
   if (meta.format === NUMPY_ANN_FORMAT) {
-    if (meta.version !== String(NUMPY_ANN_FORMAT_VERSION)) throw new CorruptFileError('version', `unsupported ${NUMPY_ANN_FORMAT} version ${meta.version}`);
+    if (meta.version !== '1' && meta.version !== String(NUMPY_ANN_FORMAT_VERSION)) {
+      throw new CorruptFileError('version', `unsupported ${NUMPY_ANN_FORMAT} version ${meta.version}`);
+    }
     const bits = Number(meta.quantize);
     const dim = Number(meta.dim);
     if (!Number.isInteger(bits) || bits < 0 || bits > 8) throw new CorruptFileError('header', `quantize must be 0..8, got ${meta.quantize}`);
     if (!Number.isSafeInteger(dim) || dim <= 0) throw new CorruptFileError('header', `dim must be a positive integer, got ${meta.dim}`);
     if (meta.normalize !== 'true' && meta.normalize !== 'false') throw new CorruptFileError('header', `normalize must be true or false, got ${meta.normalize}`);
-    layout = { quantize: bits === 0 ? undefined : bits, dim, normalize: meta.normalize === 'true' };
+    layout = { quantize: bits === 0 ? undefined : bits, dim, normalize: meta.normalize === 'true', ...extensionsOf(meta, bits) };
     if (bits === 0) floatLayout(data, { dim });
     else if (bits === 1) signBitLayout(data, { dim });
   } else {
@@ -117,6 +144,19 @@ export function numpyAnnIndexFromSafetensors(bytes: Uint8Array, options: NumpyAn
     layout = data.dtype === 'uint8' || quantize === 1 ? signBitLayout(data, options) : floatLayout(data, options);
   }
   return restore(layout, data, file.tensors, options);
+}
+
+/** `center` and `rerank` of a version-2 file (version 1 has neither). */
+function extensionsOf(meta: Readonly<Record<string, string>>, bits: number): { center: boolean; rerank: number | undefined } {
+  if (meta.version === '1') return { center: false, rerank: undefined };
+  if (meta.center !== 'true' && meta.center !== 'false') throw new CorruptFileError('header', `center must be true or false, got ${meta.center}`);
+  const rerank = Number(meta.rerank);
+  if (!/^\d{1,4}$/.test(meta.rerank ?? '') || rerank > MAX_RERANK) {
+    throw new CorruptFileError('header', `rerank must be an integer from 0 to ${MAX_RERANK}, got ${meta.rerank}`);
+  }
+  const center = meta.center === 'true';
+  if (bits === 0 && (center || rerank > 0)) throw new CorruptFileError('header', 'center and rerank need quantized codes');
+  return { center, rerank: rerank === 0 ? undefined : rerank };
 }
 
 function requireContent(index: NumpyAnnIndex): { backend: AnnBackend; dim: number } {
@@ -173,7 +213,8 @@ function restore(layout: Layout, data: NpyArray, tensors: Map<string, Safetensor
     throw new CorruptFileError('header', `'deleted' must be uint8 of shape (${n})`);
   }
   const kernels = options.kernels ?? 'auto';
-  const index = new NumpyAnnIndex({ dim: layout.dim, quantize: layout.quantize, normalize: layout.normalize, kernels });
+  const { dim, center, rerank } = layout;
+  const index = new NumpyAnnIndex({ dim, quantize: layout.quantize, normalize: layout.normalize, center, rerank, kernels });
   let backend: AnnBackend;
   let values: ArrayLike<number>;
   if (layout.quantize === undefined) {
@@ -186,7 +227,10 @@ function restore(layout: Layout, data: NpyArray, tensors: Map<string, Safetensor
     backend = float;
     values = rows;
   } else if (layout.quantize === 1) {
-    const signBits = new SignBitAnnBackend(index.kernelBackend, layout.dim);
+    const mean = center ? floatTensor(tensors!, 'mean', [dim]) : undefined;
+    const floatRows = rerank ? floatTensor(tensors!, 'rows', [n, dim]) : undefined;
+    const signBits = new SignBitAnnBackend(index.kernelBackend, layout.dim, { mean, rerank });
+    if (floatRows) signBits.appendFloatRows(floatRows);
     signBits.appendCodes(data.data as Uint8Array);
     backend = signBits;
     values = data.data as Uint8Array;
@@ -218,6 +262,7 @@ function scalarBackend(index: NumpyAnnIndex, layout: Layout, data: NpyArray, ten
     }
     return tensor.data.slice();
   };
+  const floatRows = layout.rerank ? floatTensor(tensors, 'rows', [n, layout.dim]) : undefined;
   let codebook: ScalarCodebook;
   try {
     codebook = new ScalarCodebook(bits, grid('offset'), grid('step'));
@@ -225,9 +270,23 @@ function scalarBackend(index: NumpyAnnIndex, layout: Layout, data: NpyArray, ten
     if (cause instanceof CorruptFileError) throw cause;
     throw new CorruptFileError('header', `invalid quantization grid: ${(cause as Error).message}`, { cause });
   }
-  const backend = new ScalarAnnBackend(index.kernelBackend, codebook);
+  const backend = new ScalarAnnBackend(index.kernelBackend, codebook, { rerank: layout.rerank });
+  if (floatRows) backend.appendFloatRows(floatRows);
   backend.appendCodes(codes);
   return backend;
+}
+
+/** A float32 tensor of exactly `shape` with finite values, copied. */
+function floatTensor(tensors: Map<string, SafetensorsTensor>, name: string, shape: readonly number[]): Float32Array {
+  const tensor = tensors.get(name);
+  if (!tensor || tensor.dtype !== 'F32' || tensor.shape.length !== shape.length || tensor.shape.some((size, i) => size !== shape[i])) {
+    throw new CorruptFileError('header', `'${name}' must be float32 of shape (${shape.join(', ')})`);
+  }
+  const values = tensor.data as Float32Array;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i]! - values[i]! !== 0) throw new CorruptFileError('header', `non-finite value in '${name}' at ${i}`);
+  }
+  return values.slice();
 }
 
 function isZeroRow(values: ArrayLike<number>, slot: number, width: number): boolean {

@@ -47,6 +47,33 @@ export function packSignBits(rows: Float32Array, dim: number, out: Uint8Array, o
   }
 }
 
+/**
+ * Per-dimension mean of `rows` (float64 sums), used by `center: true` to make sign bits informative
+ * on data that is not centred on the origin (SIFT's values are all >= 0, so its raw sign bits are
+ * all 1).
+ */
+export function columnMean(rows: Float32Array, dim: number): Float32Array {
+  const n = rows.length / dim;
+  const sums = new Float64Array(dim);
+  for (let r = 0; r < n; r++) {
+    const base = r * dim;
+    for (let j = 0; j < dim; j++) sums[j] += rows[base + j]!;
+  }
+  const mean = new Float32Array(dim);
+  for (let j = 0; j < dim; j++) mean[j] = sums[j]! / n;
+  return mean;
+}
+
+/** A copy of `rows` with `mean` subtracted from every row. */
+export function centredCopy(rows: Float32Array, mean: Float32Array): Float32Array {
+  const dim = mean.length;
+  const out = new Float32Array(rows.length);
+  for (let base = 0; base < rows.length; base += dim) {
+    for (let j = 0; j < dim; j++) out[base + j] = rows[base + j]! - mean[j]!;
+  }
+  return out;
+}
+
 /** The fitted grid of a 2..8-bit quantization. */
 export class ScalarCodebook {
   readonly bits: number;
