@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Metric } from '@quiver/core-math';
 import { encodeNpy } from '@quiver/io-formats';
+import { findPythonWithNumpy } from '@quiver/testkit/node';
 
 const SCRIPT = fileURLToPath(new URL('../../python/numpy_baseline.py', import.meta.url));
-const PYTHON = process.env['QUIVER_PYTHON'] ?? 'python3';
 
 /** What `python/numpy_baseline.py` prints. */
 export interface NumpyResult {
@@ -39,19 +39,9 @@ export interface NumpyRun {
   readonly repeats: number;
 }
 
-let availability: string | undefined;
-
 /** Why numpy cannot run here, or `undefined` when python3 with numpy is available. */
 export function numpyUnavailableReason(): string | undefined {
-  availability ??= (() => {
-    try {
-      execFileSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
-      return '';
-    } catch {
-      return `${PYTHON} with numpy is not available`;
-    }
-  })();
-  return availability === '' ? undefined : availability;
+  return findPythonWithNumpy() ? undefined : 'no python3 with numpy on PATH (or in QUIVER_PYTHON)';
 }
 
 /**
@@ -71,7 +61,7 @@ export async function runNumpyBaseline(run: NumpyRun): Promise<NumpyResult> {
       ...['--k', String(run.k), '--single', String(run.single), '--batch', String(run.batch), '--repeats', String(run.repeats)],
     ];
     const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    const { stdout } = await promisify(execFile)(PYTHON, args, {
+    const { stdout } = await promisify(execFile)(findPythonWithNumpy()!, args, {
       env: { ...process.env, ...oneThread },
       maxBuffer: 256 * 1024 * 1024,
     });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { findPythonWithNumpy } from '@quiver/testkit/node';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,9 +73,10 @@ export function expectCorrupt(fn: () => unknown, reason?: CorruptFileReason): Co
  * Whether python3 with numpy can run. Outside CI a missing numpy skips the round-trip tests; in CI
  * (process.env.CI set) the tests run anyway and fail loudly.
  */
+const python = findPythonWithNumpy();
+
 export const pythonWithNumpy: boolean = (() => {
-  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  const ok = probe.status === 0;
+  const ok = python !== undefined;
   if (!ok && !process.env.CI) console.warn('[io-formats] python3 with numpy not found: skipping numpy round-trip tests');
   return ok;
 })();
@@ -83,7 +85,7 @@ export const skipWithoutNumpy = !pythonWithNumpy && !process.env.CI;
 
 /** Runs a python3 script with JSON on stdin; returns stdout, failing the test on a non-zero exit. */
 export function runPython(script: string, input: unknown): string {
-  const result = spawnSync('python3', ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync(python ?? 'python3', ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (result.error) throw result.error;
   expect(result.status, `python3 failed:\n${result.stderr}`).toBe(0);
   return result.stdout;

@@ -2,16 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findPythonWithNumpy } from '@quiver/testkit/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NumpyAnnIndex } from '../numpy-ann-index.js';
 import { NumpyVectorStore } from '../numpy-vector-store.js';
 import { loadNumpyAnnIndexFile, openNumpyVectorStore, resolveNpzPath, saveNumpyAnnIndex, saveNumpyVectorStore } from './numpy-files.js';
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+const pythonPath = findPythonWithNumpy();
+const hasNumpy = pythonPath !== undefined;
 if (!hasNumpy && process.env.CI) throw new Error('python3 with numpy is required in CI for the numpy interop tests');
 
 function python(script: string, ...args: string[]): string {
-  const run = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
+  const run = spawnSync(pythonPath ?? 'python3', ['-c', script, ...args], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
   return run.stdout.trim();
 }

@@ -1,0 +1,1 @@
+export { findPythonWithNumpy } from './python.js';
