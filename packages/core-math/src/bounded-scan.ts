@@ -1,4 +1,5 @@
 import type { ArenaBlock } from './arena.js';
+import { emptySearchResult } from './search-result.js';
 import type { SearchResult } from './contracts.js';
 import { SKETCH_ROUND_UP, sketchVectorInt8, type VectorSketchInt8 } from './kernels/js-kernels.js';
 import type { Kernels } from './kernels/types.js';
@@ -195,9 +196,8 @@ export function boundedExactScan(
     if (stats) stats.fallbacks += queryCount;
     return plainExactScan(kernels, rows, metric, queries, k, options);
   }
-  const slots = new Int32Array(queryCount * k).fill(-1);
-  const scores = new Float32Array(queryCount * k).fill(-Infinity);
-  const counts = new Uint32Array(queryCount);
+  const result = emptySearchResult(queryCount, k);
+  const { slots, scores, counts } = result;
   const l2 = metric === 'l2';
   const minScore = options.minScore ?? -Infinity;
   const maxScore = options.maxScore ?? Infinity;
@@ -323,5 +323,5 @@ export function boundedExactScan(
   } finally {
     if (!options.scratch) arena.free(scratch);
   }
-  return { k, queryCount, slots, scores, counts };
+  return result;
 }

@@ -43,6 +43,7 @@ export { getKernels, initKernels, createKernels, defaultArena, wasmAvailable } f
 export { createWasmKernels, compileWasmKernels } from './kernels/wasm-kernels.js';
 export type { KernelChoice } from './kernels/select.js';
 export { crc32, crc32c } from './checksum.js';
+export { emptySearchResult } from './search-result.js';
 export { exactScan, exactScanScratchBytes, mergeSearchResults } from './scan.js';
 export type { DenseRows, ExactScanOptions, ScanExecutor } from './scan.js';
 export {

@@ -1,4 +1,5 @@
 import type { SearchResult } from './contracts.js';
+import { emptySearchResult } from './search-result.js';
 import type { Kernels } from './kernels/types.js';
 import type { Metric } from './metric.js';
 import type { DenseRows, ExactScanOptions } from './scan.js';
@@ -51,9 +52,8 @@ export function plainExactScan(
 ): SearchResult {
   const { dim } = rows;
   const queryCount = queries.length / dim;
-  const slots = new Int32Array(queryCount * k).fill(-1);
-  const scores = new Float32Array(queryCount * k).fill(-Infinity);
-  const counts = new Uint32Array(queryCount);
+  const result = emptySearchResult(queryCount, k);
+  const { slots, scores, counts } = result;
   const begin = options.slotBegin ?? 0;
   const end = Math.min(options.slotEnd ?? rows.count, rows.count);
   if (end > begin && queryCount > 0) {
@@ -64,7 +64,7 @@ export function plainExactScan(
     const scan = useSparse ? scanAllowedSlots : scanBlocks;
     scan(kernels, rows, metric, queries, queryCount, k, begin, end, options, scores, slots, counts);
   }
-  return { k, queryCount, slots, scores, counts };
+  return result;
 }
 
 type ScanImpl = (

@@ -1,4 +1,5 @@
 import type { ArenaBlock } from './arena.js';
+import { emptySearchResult } from './search-result.js';
 import { boundedExactScan, boundedScanScratchBytes, type Int8Sketch } from './bounded-scan.js';
 import type { SearchResult } from './contracts.js';
 import type { SlotBitset } from './filters.js';
@@ -66,9 +67,8 @@ export function exactScanScratchBytes(dim: number, queryCount: number): number {
  */
 export function mergeSearchResults(parts: readonly SearchResult[], k: number): SearchResult {
   const queryCount = parts[0]?.queryCount ?? 0;
-  const slots = new Int32Array(queryCount * k).fill(-1);
-  const scores = new Float32Array(queryCount * k).fill(-Infinity);
-  const counts = new Uint32Array(queryCount);
+  const result = emptySearchResult(queryCount, k);
+  const { slots, scores, counts } = result;
   const heap = new TopK(k);
   for (let q = 0; q < queryCount; q++) {
     for (const part of parts) {
@@ -77,7 +77,7 @@ export function mergeSearchResults(parts: readonly SearchResult[], k: number): S
     }
     counts[q] = heap.drainInto(scores, slots, q * k);
   }
-  return { k, queryCount, slots, scores, counts };
+  return result;
 }
 
 /**

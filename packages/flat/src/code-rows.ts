@@ -106,10 +106,9 @@ export function scanCodeRows(
   const { arena } = kernels;
   const { rowBytes } = rows;
   const n = rows.count;
-  const keys = new Float64Array(m * k).fill(-Infinity);
-  const slots = new Int32Array(m * k).fill(-1);
-  const counts = new Uint32Array(m);
-  if (n === 0 || m === 0) return { keys, slots, counts };
+  const result = emptyCodeScanResult(m, k);
+  const { keys, slots, counts } = result;
+  if (n === 0 || m === 0) return result;
   const queryBlock = Math.min(QUERY_BLOCK, m);
   const rowBlock = Math.min(ROW_BLOCK, n);
   const tileLength = queryBlock * rowBlock;
@@ -166,7 +165,11 @@ export function scanCodeRows(
     arena.free(tileBuf);
     arena.free(queryBuf);
   }
-  return { keys, slots, counts };
+  return result;
+}
+
+function emptyCodeScanResult(m: number, k: number): CodeScanResult {
+  return { keys: new Float64Array(m * k).fill(-Infinity), slots: new Int32Array(m * k).fill(-1), counts: new Uint32Array(m) };
 }
 
 /**
@@ -179,10 +182,9 @@ function scanHammingCounting(kernels: Kernels, rows: ArenaCodeRows, queryCodes: 
   const { arena } = kernels;
   const { rowBytes } = rows;
   const n = rows.count;
-  const keys = new Float64Array(m * k).fill(-Infinity);
-  const slots = new Int32Array(m * k).fill(-1);
-  const counts = new Uint32Array(m);
-  if (n === 0 || m === 0) return { keys, slots, counts };
+  const result = emptyCodeScanResult(m, k);
+  const { keys, slots, counts } = result;
+  if (n === 0 || m === 0) return result;
   const bits = rowBytes * 8;
   const histogram = new Uint32Array(bits + 1);
   const next = new Uint32Array(bits + 2); // next[bits + 1]: the cut when every live row fits
@@ -219,5 +221,5 @@ function scanHammingCounting(kernels: Kernels, rows: ArenaCodeRows, queryCodes: 
     arena.free(distanceBuf);
     arena.free(queryBuf);
   }
-  return { keys, slots, counts };
+  return result;
 }

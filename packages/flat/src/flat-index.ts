@@ -8,6 +8,7 @@ import {
   checkBatch,
   checkDim,
   checkK,
+  emptySearchResult,
   encodeEnvelope,
   envelopeChunks,
   exactScan,
@@ -194,7 +195,7 @@ export class FlatIndex implements VectorIndex {
    */
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
     const plan = this.planSearch(queries, k, options);
-    if (plan.empty) return emptyResult(plan.queryCount, k);
+    if (plan.empty) return emptySearchResult(plan.queryCount, k);
     return exactScan(this.kernels, this.denseRows(), this.metric, plan.queries, k, plan.scanOptions);
   }
 
@@ -207,7 +208,7 @@ export class FlatIndex implements VectorIndex {
     const { executor, ...searchOptions } = options;
     if (!executor) return this.search(queries, k, searchOptions);
     const plan = this.planSearch(queries, k, searchOptions);
-    if (plan.empty) return emptyResult(plan.queryCount, k);
+    if (plan.empty) return emptySearchResult(plan.queryCount, k);
     this.pendingScans++;
     try {
       return await executor.exactScan(this.denseRows(), this.metric, plan.queries, k, plan.scanOptions);
@@ -528,16 +529,6 @@ function checkThreshold(value: number | undefined, argument: string): void {
   if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
     throw new InvalidArgumentError(argument, `must be a number, got ${String(value)}`);
   }
-}
-
-function emptyResult(queryCount: number, k: number): SearchResult {
-  return {
-    k,
-    queryCount,
-    slots: new Int32Array(queryCount * k).fill(-1),
-    scores: new Float32Array(queryCount * k).fill(-Infinity),
-    counts: new Uint32Array(queryCount),
-  };
 }
 
 // `using index = new FlatIndex(...)` where the runtime has explicit resource management. The

@@ -33,6 +33,17 @@ function build(quantize?: number, extensions: Pick<NumpyAnnIndexOptions, 'center
   return index;
 }
 
+
+/** Re-encodes a safetensors file with tensors replaced (or removed, for `undefined`) and new metadata. */
+function rewriteSafetensors(bytes: Uint8Array, changes: Record<string, unknown>, metadata: Record<string, string>): Uint8Array {
+  const { tensors } = parseSafetensors(bytes);
+  const entries = Object.fromEntries([...tensors].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete entries[name];
+    else entries[name] = value as never;
+  }
+  return encodeSafetensors(entries as never, metadata);
+}
 describe('NumpyAnnIndex persistence', () => {
   it.each([undefined, 1, 3, 8])('safetensors round trip keeps results and deletions (quantize %s)', (quantize) => {
     const index = build(quantize);
@@ -73,15 +84,8 @@ describe('NumpyAnnIndex persistence', () => {
 
   it('corrupt or inconsistent files give CorruptFileError', () => {
     const good = numpyAnnIndexToSafetensors(build(4));
-    const { tensors, metadata } = parseSafetensors(good);
-    const rewrite = (changes: Record<string, unknown>, meta: Record<string, string> = metadata) => {
-      const entries = Object.fromEntries([...tensors].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
-      for (const [name, value] of Object.entries(changes)) {
-        if (value === undefined) delete entries[name];
-        else entries[name] = value as never;
-      }
-      return encodeSafetensors(entries as never, meta);
-    };
+    const { metadata } = parseSafetensors(good);
+    const rewrite = (changes: Record<string, unknown>, meta: Record<string, string> = metadata) => rewriteSafetensors(good, changes, meta);
     const cases: Uint8Array[] = [
       rewrite({ step: undefined }),
       rewrite({ deleted: { dtype: 'U8', shape: [2], data: new Uint8Array(2) } }),
@@ -159,15 +163,8 @@ describe('NumpyAnnIndex persistence', () => {
 
   it('corrupt or inconsistent version-2 files give CorruptFileError', () => {
     const good = numpyAnnIndexToSafetensors(build(1, { center: true, rerank: 2 }));
-    const { tensors, metadata } = parseSafetensors(good);
-    const rewrite = (changes: Record<string, unknown>, meta: Record<string, string> = metadata) => {
-      const entries = Object.fromEntries([...tensors].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
-      for (const [name, value] of Object.entries(changes)) {
-        if (value === undefined) delete entries[name];
-        else entries[name] = value as never;
-      }
-      return encodeSafetensors(entries as never, meta);
-    };
+    const { metadata } = parseSafetensors(good);
+    const rewrite = (changes: Record<string, unknown>, meta: Record<string, string> = metadata) => rewriteSafetensors(good, changes, meta);
     const nanRows = new Float32Array(40 * dim);
     nanRows[5] = Number.NaN;
     const cases: [string, Uint8Array][] = [
