@@ -17,6 +17,10 @@ const ALLOWED = {
   '@quiver/core-math': [],
   '@quiver/io-formats': ['@quiver/core-math'],
   '@quiver/flat': ['@quiver/core-math', '@quiver/io-formats'],
+  '@quiver/quant': ['@quiver/core-math', '@quiver/io-formats'],
+  '@quiver/pq': ['@quiver/core-math', '@quiver/io-formats'],
+  '@quiver/hnsw': ['@quiver/core-math', '@quiver/io-formats', '@quiver/pq', '@quiver/quant'],
+  '@quiver/idmap': ['@quiver/core-math'],
   '@quiver/testkit': ['@quiver/core-math'],
 };
 

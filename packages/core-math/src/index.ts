@@ -37,7 +37,7 @@ export { norm, normalizeRows, normalized } from './normalize.js';
 export type { ZeroVectorPolicy } from './normalize.js';
 export { Arena, canShareMemory } from './arena.js';
 export type { ArenaBlock, ArenaOptions } from './arena.js';
-export type { Kernels, KernelBackend } from './kernels/types.js';
+export type { Kernels, CoreKernels, KernelBackend } from './kernels/types.js';
 export { createJsKernels, halfToFloat, floatToHalf } from './kernels/js-kernels.js';
 export { getKernels, initKernels, createKernels, defaultArena, wasmAvailable } from './kernels/select.js';
 export { createWasmKernels, compileWasmKernels } from './kernels/wasm-kernels.js';
@@ -74,3 +74,6 @@ export type {
 } from './envelope.js';
 export { boundedExactScan, boundedScanScratchBytes, sketchRowsInt8, INT8_SKETCH_STATS } from './bounded-scan.js';
 export type { Int8Sketch, BoundedScanStats } from './bounded-scan.js';
+export type { LutKernels } from './kernels/lut-kernels.js';
+export type { PqKernels } from './kernels/pq-kernels.js';
+export type { GraphKernels } from './kernels/graph-kernels.js';

@@ -1,4 +1,7 @@
 import type { Arena } from '../arena.js';
+import { createJsGraphKernels } from './graph-kernels.js';
+import { createJsLutKernels } from './lut-kernels.js';
+import { createJsPqKernels } from './pq-kernels.js';
 import type { Kernels } from './types.js';
 
 const f32 = Math.fround;
@@ -107,6 +110,9 @@ export function createJsKernels(arena: Arena): Kernels {
   const dotU8 = intMany(false);
 
   return {
+    ...createJsLutKernels(arena),
+    ...createJsPqKernels(arena),
+    ...createJsGraphKernels(arena),
     backend: 'js',
     arena,
     dotF32: floatMany(dotPair),

@@ -1,4 +1,7 @@
 import type { Arena } from '../arena.js';
+import type { GraphKernels } from './graph-kernels.js';
+import type { LutKernels } from './lut-kernels.js';
+import type { PqKernels } from './pq-kernels.js';
 
 export type KernelBackend = 'wasm' | 'js';
 
@@ -14,10 +17,17 @@ export type KernelBackend = 'wasm' | 'js';
  * Every operation rounds to float32. For squared L2 the term is f32(t * t) with t = f32(q[j] - x[j]).
  * Integer kernels are exact.
  */
-export interface Kernels {
+export interface Kernels extends CoreKernels, LutKernels, PqKernels, GraphKernels {
   readonly backend: KernelBackend;
   readonly arena: Arena;
+}
 
+/**
+ * The dense distance, selection, sketch and float16 kernels. Further families (lookup-table scans,
+ * product quantization, graph search) each live in their own `*-kernels.ts` file with their
+ * TypeScript implementation, and in their own `assembly/*.ts` file; `Kernels` joins them all.
+ */
+export interface CoreKernels {
   /** out[i] = q · row_i for i < n (float32 out). */
   dotF32(q: number, rows: number, n: number, dim: number, out: number): void;
   /** out[i] = ‖q − row_i‖² (float32 out). */

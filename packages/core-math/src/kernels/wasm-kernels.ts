@@ -6,9 +6,6 @@ import type { Kernels } from './types.js';
 /** The module variants: one imports a shared memory (threads), one a plain memory. */
 type Variant = 'shared' | 'plain';
 
-/** The functions the module exports: exactly the kernel methods, pointers as byte offsets. */
-type KernelExports = Omit<Kernels, 'backend' | 'arena'>;
-
 const modules = new Map<Variant, WebAssembly.Module>();
 const kernelsByArena = new WeakMap<Arena, Kernels>();
 
@@ -63,28 +60,13 @@ export function createWasmKernels(arena: Arena): Kernels {
   if (cached) return cached;
   if (!arena.memory) throw new UnsupportedOperationError('this runtime', 'WebAssembly kernels', 'no WebAssembly.Memory');
   const instance = new WebAssembly.Instance(compiledModule(variantOf(arena.shared)), { env: { memory: arena.memory } });
-  const exports = instance.exports as unknown as KernelExports;
-  const kernels: Kernels = {
-    backend: 'wasm',
-    arena,
-    dotF32: exports.dotF32,
-    l2sqF32: exports.l2sqF32,
-    dotF32Batch: exports.dotF32Batch,
-    l2sqF32Batch: exports.l2sqF32Batch,
-    dotI8: exports.dotI8,
-    dotI8Batch: exports.dotI8Batch,
-    dotU8: exports.dotU8,
-    dotU8Batch: exports.dotU8Batch,
-    hamming: exports.hamming,
-    hammingBatch: exports.hammingBatch,
-    // `negate` reaches the module as an i32: WebAssembly converts a boolean argument to 0 or 1.
-    selectAboveF32: exports.selectAboveF32,
-    selectAboveI32: exports.selectAboveI32,
-    selectSketchBounds: exports.selectSketchBounds,
-    sketchI8: exports.sketchI8,
-    f16ToF32: exports.f16ToF32,
-    f32ToF16: exports.f32ToF16,
-  };
+  // Every exported function is a kernel method of the same name (pointers as byte offsets; a
+  // boolean argument reaches the module as an i32 0 or 1).
+  const methods: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(instance.exports)) {
+    if (typeof value === 'function') methods[name] = value;
+  }
+  const kernels = { ...methods, backend: 'wasm', arena } as unknown as Kernels;
   kernelsByArena.set(arena, kernels);
   return kernels;
 }
