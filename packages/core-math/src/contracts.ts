@@ -90,6 +90,11 @@ export interface SlotScorer {
   score(slot: number): number;
   /** Score between two stored slots (used by graph builds). */
   scoreBetween(a: number, b: number): number;
+  /**
+   * Scores `count` slots at once: `out[i] = score(slots[i])`. Storages backed by SIMD kernels
+   * implement it so a graph hop costs one kernel call instead of one per neighbour.
+   */
+  scoreMany?(slots: Int32Array, count: number, out: Float32Array): void;
 }
 
 /** Where an index keeps its vectors: float32, float16, int8, PQ codes... */
