@@ -39,3 +39,27 @@ export {
   encodeVecs,
 } from './vecs.js';
 export type { VecsKind, VecsMatrix, VecsDataTypes } from './vecs.js';
+export {
+  encodeTurbovecV7,
+  turbovecV7Chunks,
+  decodeTurbovec,
+  detectTurbovec,
+} from './turbovec/codec.js';
+export type { TurbovecV7Options, TurbovecDetection } from './turbovec/codec.js';
+export { encodeTurbovecSimple } from './turbovec/simple.js';
+export { planTurbovecSync } from './turbovec/sync-plan.js';
+export type { TurbovecSyncPlan, TurbovecSyncPlanOptions, TurbovecWrite, TurbovecFullWriteReason } from './turbovec/sync-plan.js';
+export { TurbovecCodeLayout } from './turbovec/code-layout.js';
+export { turbovecCrc } from './turbovec/checksum.js';
+export { TURBOVEC_MAX_DIM, TURBOVEC_BLOCK } from './turbovec/parts.js';
+export type { TurbovecParts, TurbovecOrigin, TurbovecFormat } from './turbovec/parts.js';
+export {
+  TURBOVEC_ENCODE_GOLDEN,
+  TURBOVEC_FINGERPRINT_ROWS,
+  turbovecFingerprint,
+  turbovecCellSeed,
+  turbovecLcgVectors,
+  fnv1a64,
+  fnv1a64F32,
+} from './turbovec/fingerprint.js';
+export type { TurbovecFingerprint } from './turbovec/fingerprint.js';

@@ -13,3 +13,5 @@ export {
 } from './files.js';
 export type { RowRange, VecsRows } from './files.js';
 export { zlibInflate, zlibDeflate } from './zlib-codec.js';
+export { readTurbovecFile, writeTurbovecFile, syncTurbovecFile, nodeTurbovecFileLayer } from './turbovec-files.js';
+export type { TurbovecFileLayer, TurbovecWriteOptions, TurbovecSyncOptions, TurbovecSyncResult } from './turbovec-files.js';
