@@ -1,1 +1,11 @@
-export {};
+export { kmeans, kmeansAsync, assignNearest } from './kmeans.js';
+export type { KMeansOptions, KMeansAsyncOptions, KMeansResult } from './kmeans.js';
+export { ProductQuantizer } from './product-quantizer.js';
+export type { ProductQuantizerOptions, PqBits } from './product-quantizer.js';
+export { PqStorage, PqScorer } from './pq-storage.js';
+export type { PqStorageOptions } from './pq-storage.js';
+export { IvfIndex } from './ivf-index.js';
+export type { IvfIndexOptions, IvfSearchOptions, IvfStorage, IvfTrainAsyncOptions } from './ivf-index.js';
+export { loadIvfIndex, ivfIndexCodec } from './ivf-codec.js';
+export type { LoadIvfIndexOptions } from './ivf-codec.js';
+export { IVF_FOURCC, IVF_FORMAT_MAJOR, IVF_FORMAT_MINOR } from './ivf-format.js';

@@ -1,1 +1,1 @@
-export {};
+export { saveIvfIndex, loadIvfIndexFile } from './ivf-index-file.js';
