@@ -75,5 +75,19 @@ export type {
 export { boundedExactScan, boundedScanScratchBytes, sketchRowsInt8, INT8_SKETCH_STATS } from './bounded-scan.js';
 export type { Int8Sketch, BoundedScanStats } from './bounded-scan.js';
 export type { LutKernels } from './kernels/lut-kernels.js';
+export {
+  createJsLutKernels,
+  LUT_BLOCK,
+  LUT_STAGE_GROUPS,
+  LUT_PARAM_HEAD,
+  LUT_STAGE_PARAMS,
+  LUT_MAX_ENTRY,
+  lutParamStride,
+  lutStageCount,
+  lutBlockBytes,
+  lutLaneByte,
+} from './kernels/lut-kernels.js';
 export type { PqKernels } from './kernels/pq-kernels.js';
-export type { GraphKernels } from './kernels/graph-kernels.js';
+export { GraphWalker, GRAPH_CONTEXT, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND } from './kernels/graph-kernels.js';
+export type { GraphKernels, GraphScoring } from './kernels/graph-kernels.js';
+export type { TransformKernels } from './kernels/transform-kernels.js';

@@ -2,6 +2,7 @@ import type { Arena } from '../arena.js';
 import { createJsGraphKernels } from './graph-kernels.js';
 import { createJsLutKernels } from './lut-kernels.js';
 import { createJsPqKernels } from './pq-kernels.js';
+import { createJsTransformKernels } from './transform-kernels.js';
 import type { Kernels } from './types.js';
 
 const f32 = Math.fround;
@@ -113,6 +114,7 @@ export function createJsKernels(arena: Arena): Kernels {
     ...createJsLutKernels(arena),
     ...createJsPqKernels(arena),
     ...createJsGraphKernels(arena),
+    ...createJsTransformKernels(arena),
     backend: 'js',
     arena,
     dotF32: floatMany(dotPair),

@@ -2,6 +2,7 @@ import type { Arena } from '../arena.js';
 import type { GraphKernels } from './graph-kernels.js';
 import type { LutKernels } from './lut-kernels.js';
 import type { PqKernels } from './pq-kernels.js';
+import type { TransformKernels } from './transform-kernels.js';
 
 export type KernelBackend = 'wasm' | 'js';
 
@@ -17,7 +18,7 @@ export type KernelBackend = 'wasm' | 'js';
  * Every operation rounds to float32. For squared L2 the term is f32(t * t) with t = f32(q[j] - x[j]).
  * Integer kernels are exact.
  */
-export interface Kernels extends CoreKernels, LutKernels, PqKernels, GraphKernels {
+export interface Kernels extends CoreKernels, LutKernels, PqKernels, GraphKernels, TransformKernels {
   readonly backend: KernelBackend;
   readonly arena: Arena;
 }
