@@ -1,1 +1,10 @@
-export {};
+export { HnswIndex } from './hnsw-index.js';
+export type { HnswFilter, HnswSearchOptions } from './hnsw-index.js';
+export { DEFAULT_HNSW_PARAMS, levelOf } from './params.js';
+export type { HnswIndexOptions, HnswParams } from './params.js';
+export { Float32RowStorage, Float16RowStorage, Int8RowStorage, createBuiltinStorage, isArenaRowStorage } from './row-storage.js';
+export type { ArenaRowStorage, BuiltinStorage, GraphRows, VectorStorageFactory } from './row-storage.js';
+export { loadHnswIndex, hnswIndexCodec, HNSW_FOURCC, HNSW_FORMAT_MAJOR, HNSW_FORMAT_MINOR } from './hnsw-codec.js';
+export type { LoadHnswIndexOptions } from './hnsw-codec.js';
+export { DensePlainHNSW, DensePQHNSW, DenseFlatIndex } from './kannolo.js';
+export type { KannoloBuildOptions, KannoloMetric, KannoloResults, DensePQHNSWOptions } from './kannolo.js';

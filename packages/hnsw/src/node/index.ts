@@ -1,1 +1,2 @@
-export {};
+export { saveHnswIndex, loadHnswIndexFile, loadHnswIndexFileSync } from './hnsw-file.js';
+export { DensePlainHNSW, DensePQHNSW, DenseFlatIndex } from './kannolo-files.js';

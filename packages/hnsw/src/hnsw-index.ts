@@ -1,0 +1,562 @@
+import {
+  CapacityError,
+  DimensionMismatchError,
+  GraphWalker,
+  InvalidArgumentError,
+  SlotBitset,
+  SlotList,
+  TopK,
+  UnsupportedOperationError,
+  checkBatch,
+  checkK,
+  emptySearchResult,
+  getKernels,
+  normalized,
+  popcount32,
+  throwIfAborted,
+  type Arena,
+  type ArenaBlock,
+  type GraphScoring,
+  type IndexCapabilities,
+  type Kernels,
+  type LongTaskOptions,
+  type Metric,
+  type SearchResult,
+  type SlotFilter,
+  type SlotScorer,
+  type VectorIndex,
+  type VectorStorage,
+} from '@quiver/core-math';
+import { GraphMemory, MAX_LEVEL } from './graph-memory.js';
+import { encodeHnswIndex, hnswIndexChunks } from './hnsw-codec.js';
+import { checkEarlyExit, checkIntegerIn, levelOf, MAX_EF, resolveParams, type HnswIndexOptions, type HnswParams } from './params.js';
+import { createBuiltinStorage, isArenaRowStorage, type ArenaRowStorage, type BuiltinStorage, type VectorStorageFactory } from './row-storage.js';
+
+/** A filter: a `SlotFilter` (bitset, list, any `has`) or a predicate over slots. */
+export type HnswFilter = SlotFilter | ((slot: number) => boolean);
+
+export interface HnswSearchOptions {
+  /** Beam width (default: the index's `efSearch`; at least k, and at least the rerank count). */
+  readonly efSearch?: number;
+  /** Only slots the filter admits are returned. Selective filters switch to ACORN-1 search or brute force. */
+  readonly filter?: HnswFilter;
+  readonly minScore?: number;
+  readonly maxScore?: number;
+  /** Relaxation λ of the distance-adaptive early exit (default: the index's `earlyExit`). */
+  readonly earlyExit?: number;
+  /**
+   * Rescore candidates with the `rerankStorage` vectors: `true` reranks all `efSearch` candidates,
+   * a number reranks that many (at least k).
+   */
+  readonly rerank?: boolean | number;
+}
+
+const CAPABILITIES: IndexCapabilities = Object.freeze({
+  remove: true,
+  swapRemove: false,
+  compact: false,
+  filter: true,
+  threshold: true,
+  exact: false,
+  serialize: true,
+});
+
+/** Rows inserted between progress reports and abort checks. */
+const ADD_CHUNK = 1024;
+/** Results take 12 bytes per (query, k) entry; beyond this a batch would need gigabytes. */
+const MAX_RESULT_ENTRIES = 2 ** 27;
+/** Below this fraction of live slots a filter switches from "walk everything, return the admitted" to ACORN-1. */
+const ACORN_BELOW = 0.3;
+
+/** Internal state a loader installs; not part of the public API. */
+export const restoreGraph: unique symbol = Symbol('HnswIndex.restoreGraph');
+
+export interface RestoredGraph {
+  readonly levels: Uint8Array;
+  readonly links0: Int32Array;
+  readonly upper: Int32Array;
+  readonly deadWords: Uint32Array;
+  readonly entry: number;
+  readonly maxLevel: number;
+  readonly rows: Uint8Array;
+  readonly rerankRows: Uint8Array | undefined;
+}
+
+/**
+ * Hierarchical navigable small-world graph (Malkov & Yashunin) over a pluggable `VectorStorage`.
+ *
+ * With the built-in storages (float32, float16, int8) the graph, the rows and the search scratch all
+ * live in the kernels' arena, and a search or an insertion is one WebAssembly call that never leaves
+ * SIMD code. Any other storage (PQ codes, ...) is walked in TypeScript through its `SlotScorer`.
+ *
+ * Slots are dense and stable; `remove` tombstones and repairs the neighbours' links. Call `dispose()`
+ * to free the arena memory.
+ */
+export class HnswIndex implements VectorIndex {
+  readonly kind = 'hnsw';
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly capabilities: IndexCapabilities = CAPABILITIES;
+  readonly params: HnswParams;
+  private storageValue: VectorStorage;
+  private rerankValue: VectorStorage | undefined;
+  private storageLabel: BuiltinStorage | 'custom';
+  private rerankLabel: BuiltinStorage | 'custom' | undefined;
+  private readonly kernels: Kernels;
+  private readonly arena: Arena;
+  private readonly graph: GraphMemory;
+  /** The TypeScript path for storages the kernels cannot read. */
+  private walker: { readonly walker: GraphWalker; readonly scoring: StorageScoring } | undefined;
+  private removedCount = 0;
+  private disposed = false;
+
+  constructor(options: HnswIndexOptions) {
+    this.params = resolveParams(options);
+    this.dim = this.params.dim;
+    this.metric = this.params.metric;
+    this.kernels = getKernels(options.kernels ?? 'auto');
+    this.arena = this.kernels.arena;
+    const build = (choice: BuiltinStorage | VectorStorageFactory): VectorStorage => {
+      const storage = typeof choice === 'function' ? choice(this.dim, this.metric, this.arena) : createBuiltinStorage(choice, this.dim, this.metric, this.arena);
+      if (storage === null || typeof storage !== 'object' || storage.dim !== this.dim || typeof storage.scorer !== 'function') {
+        throw new InvalidArgumentError('storage', `the factory must return a VectorStorage of dimension ${this.dim}`);
+      }
+      if (storage.size !== 0) throw new InvalidArgumentError('storage', 'the factory must return an empty storage');
+      return storage;
+    };
+    const storage = options.storage ?? 'float32';
+    this.storageValue = build(storage);
+    this.storageLabel = typeof storage === 'function' ? 'custom' : storage;
+    const rerank = options.rerankStorage;
+    this.rerankValue = rerank === undefined ? undefined : build(rerank);
+    this.rerankLabel = rerank === undefined ? undefined : typeof rerank === 'function' ? 'custom' : rerank;
+    const m = this.params.M;
+    this.graph = new GraphMemory(this.arena, m, 2 * m, this.dim, this.metric === 'l2' ? 'l2' : 'dot');
+    this.walker = this.walkerFor(this.storageValue);
+  }
+
+  /** Where the vectors live. */
+  get storage(): VectorStorage {
+    return this.storageValue;
+  }
+
+  /** The rescoring copy of the vectors, if any. */
+  get rerankStorage(): VectorStorage | undefined {
+    return this.rerankValue;
+  }
+
+  /** `float32`, `float16`, `int8`, or `custom` for a factory's (or swapped-in) storage. */
+  get storageName(): BuiltinStorage | 'custom' {
+    return this.storageLabel;
+  }
+
+  get rerankStorageName(): BuiltinStorage | 'custom' | undefined {
+    return this.rerankLabel;
+  }
+
+  /**
+   * Puts another storage holding the same slots (e.g. PQ codes of the same vectors) under the
+   * built graph: kANNolo's way to a quantized graph, built on exact vectors and searched over codes.
+   * With `keepAsRerank`, the old storage becomes the rerank storage (replacing any); else it is
+   * disposed.
+   */
+  swapStorage(storage: VectorStorage, options: { readonly keepAsRerank?: boolean } = {}): void {
+    this.checkUsable('swapStorage');
+    if (storage === null || typeof storage !== 'object' || storage.dim !== this.dim || typeof storage.scorer !== 'function') {
+      throw new InvalidArgumentError('storage', `must be a VectorStorage of dimension ${this.dim}`);
+    }
+    if (storage.size !== this.slotCount) {
+      throw new InvalidArgumentError('storage', `must hold the index's ${this.slotCount} slots, holds ${storage.size}`);
+    }
+    const old = this.storageValue;
+    if (options.keepAsRerank) {
+      disposeStorage(this.rerankValue);
+      this.rerankValue = old;
+      this.rerankLabel = this.storageLabel;
+    } else {
+      disposeStorage(old);
+    }
+    this.storageValue = storage;
+    this.storageLabel = 'custom';
+    this.walker = this.walkerFor(storage);
+  }
+
+  /** Live (not removed) vectors. */
+  get size(): number {
+    return this.graph.nodes - this.removedCount;
+  }
+
+  /** Slots handed out: live plus tombstoned. */
+  get slotCount(): number {
+    return this.graph.nodes;
+  }
+
+  /** The kernel backend in use (`wasm` or `js`), or `walker` when the storage is scored in TypeScript. */
+  get backend(): Kernels['backend'] | 'walker' {
+    return this.walker ? 'walker' : this.kernels.backend;
+  }
+
+  /** Bytes of memory: the stored vectors (and rerank copy) plus the graph and its search scratch. */
+  get byteLength(): number {
+    const rows = (this.storage.bytesPerVector + (this.rerankStorage?.bytesPerVector ?? 0)) * this.graph.nodes;
+    return rows + this.graph.byteLength;
+  }
+
+  /**
+   * Appends `vectors.length / dim` rows, links each into the graph, and returns the first new slot.
+   * Under cosine a normalized copy is stored (zero vectors are rejected). `onProgress(done, total)`
+   * and the abort check run every 1024 rows; an abort keeps the rows linked so far.
+   */
+  add(vectors: Float32Array, options: LongTaskOptions = {}): number {
+    this.checkUsable('add');
+    const n = checkBatch(vectors, this.dim);
+    const rows = this.metric === 'cosine' ? normalized(vectors, this.dim, 'throw') : vectors;
+    const first = this.graph.nodes;
+    if (first + n > 0x7fffffff) throw new CapacityError('an HnswIndex holds at most 2^31 - 1 slots');
+    throwIfAborted(options.signal, 'HnswIndex.add');
+    for (let done = 0; done < n; ) {
+      const end = Math.min(n, done + ADD_CHUNK);
+      const chunk = rows.subarray(done * this.dim, end * this.dim);
+      this.storage.append(chunk);
+      this.rerankStorage?.append(chunk);
+      for (let r = done; r < end; r++) this.insert(first + r);
+      done = end;
+      options.onProgress?.(done, n);
+      if (done < n) throwIfAborted(options.signal, 'HnswIndex.add');
+    }
+    return first;
+  }
+
+  /**
+   * The best `k` slots for each of the `queries.length / dim` queries, query-major, best first;
+   * unused positions hold slot −1 and score −Infinity.
+   */
+  search(queries: Float32Array, k: number, options: HnswSearchOptions = {}): SearchResult {
+    this.checkUsable('search');
+    checkK(k);
+    const queryCount = checkBatch(queries, this.dim, 'queries');
+    if (queryCount * k > MAX_RESULT_ENTRIES) {
+      throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
+    }
+    const plan = this.planSearch(k, options);
+    if (this.size === 0) return emptySearchResult(queryCount, k);
+    const prepared = this.metric === 'cosine' ? normalized(queries, this.dim, 'throw', 'queries') : queries;
+    const slots = new Int32Array(queryCount * k).fill(-1);
+    const scores = new Float32Array(queryCount * k).fill(-Infinity);
+    const counts = new Uint32Array(queryCount);
+    const allowed = this.allowedBlock(options.filter);
+    try {
+      if (allowed?.count === 0) return emptySearchResult(queryCount, k);
+      const bruteForce = allowed !== undefined && allowed.count <= plan.ef * this.graph.m0;
+      const acorn = allowed !== undefined && allowed.count < ACORN_BELOW * this.size;
+      for (let q = 0; q < queryCount; q++) {
+        const query = prepared.subarray(q * this.dim, (q + 1) * this.dim);
+        const found = bruteForce ? this.bruteForce(query, plan.ef, allowed!.block.ptr) : this.searchOne(query, plan, allowed?.block.ptr ?? 0, acorn);
+        counts[q] = this.emit(found, query, k, plan, slots, scores, q * k);
+      }
+    } finally {
+      if (allowed) this.arena.free(allowed.block);
+    }
+    return { k, queryCount, slots, scores, counts };
+  }
+
+  /** Tombstones a slot and repairs the links of its neighbours; returns whether it was live. */
+  remove(slot: number): boolean {
+    this.checkUsable('remove');
+    this.checkSlot(slot);
+    if (this.graph.isDead(slot)) return false;
+    this.graph.markDead(slot);
+    this.removedCount++;
+    const level = this.graph.levels[slot]!;
+    if (this.walker) this.walker.walker.repair(this.graph.ctx, slot, level);
+    else {
+      this.syncRows();
+      this.kernels.graphRepair(this.graph.ctx, slot, level);
+    }
+    if (this.graph.entry === slot) this.replaceEntry();
+    return true;
+  }
+
+  isRemoved(slot: number): boolean {
+    this.checkUsable('isRemoved');
+    this.checkSlot(slot);
+    return this.graph.isDead(slot);
+  }
+
+  /** Copies the stored vector of a live slot (unit length under cosine; decoded for quantized storage). */
+  reconstruct(slot: number, out?: Float32Array): Float32Array {
+    this.checkUsable('reconstruct');
+    this.checkSlot(slot);
+    if (this.graph.isDead(slot)) throw new InvalidArgumentError('slot', `slot ${slot} was removed`);
+    if (out !== undefined && !(out instanceof Float32Array)) throw new InvalidArgumentError('out', 'must be a Float32Array');
+    if (out !== undefined && out.length !== this.dim) throw new DimensionMismatchError(this.dim, out.length, 'out');
+    return this.storage.reconstruct(slot, out);
+  }
+
+  /** The links of `slot` at `level` (for inspection and tests). */
+  neighbors(slot: number, level = 0): Int32Array {
+    this.checkUsable('neighbors');
+    this.checkSlot(slot);
+    checkIntegerIn(level, 0, this.graph.levels[slot]!, 'level');
+    return this.graph.links(slot, level);
+  }
+
+  /** The level of every slot, the entry point and the top level (for inspection and serialization). */
+  graphLayout(): { levels: Uint8Array; entry: number; maxLevel: number; links0: Int32Array; upper: Int32Array; deadWords: Uint32Array } {
+    this.checkUsable('graphLayout');
+    return {
+      levels: this.graph.levels.subarray(0, this.graph.nodes),
+      entry: this.graph.entry,
+      maxLevel: this.graph.maxLevel,
+      links0: this.graph.links0View(),
+      upper: this.graph.upperView(),
+      deadWords: this.graph.deadWords(),
+    };
+  }
+
+  /**
+   * Serializes to Quiver's envelope format, kind `HNSW` (see docs/file-format.md): parameters,
+   * levels, links, tombstones and rows. Built-in storages only.
+   */
+  toBytes(): Uint8Array {
+    this.checkUsable('toBytes');
+    return encodeHnswIndex(this);
+  }
+
+  /** The same bytes as `toBytes()` in chunks (rows and links are views: write each before mutating). */
+  toChunks(): Generator<Uint8Array, void, undefined> {
+    this.checkUsable('toBytes');
+    return hnswIndexChunks(this);
+  }
+
+  /** Frees the arena memory. Idempotent; any later call other than `dispose` throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.graph.dispose();
+    disposeStorage(this.storageValue);
+    disposeStorage(this.rerankValue);
+  }
+
+  /** Installs a graph and rows that a loader validated. */
+  [restoreGraph](state: RestoredGraph): void {
+    const count = state.levels.length;
+    (this.storage as ArenaRowStorage).restoreRows(state.rows, count);
+    if (this.rerankStorage && state.rerankRows) (this.rerankStorage as ArenaRowStorage).restoreRows(state.rerankRows, count);
+    this.graph.restore(state.levels, state.links0, state.upper, state.deadWords, state.entry, state.maxLevel);
+    let removed = 0;
+    for (let i = 0; i < state.deadWords.length; i++) removed += popcount32(state.deadWords[i]!);
+    this.removedCount = removed;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** The TypeScript walker for storages the kernels cannot read in place; none for the built-in ones. */
+  private walkerFor(storage: VectorStorage): { walker: GraphWalker; scoring: StorageScoring } | undefined {
+    if (isArenaRowStorage(storage) && storage.arena === this.arena) return undefined;
+    const scoring = new StorageScoring(storage);
+    return { walker: new GraphWalker(this.arena, scoring), scoring };
+  }
+
+  private insert(node: number): void {
+    const level = levelOf(node, this.params.seed, this.params.M, MAX_LEVEL);
+    this.graph.addNode(level);
+    this.graph.ensureResultCapacity(this.params.efConstruction);
+    if (this.walker) {
+      this.walker.walker.insert(this.graph.ctx, node, level, this.params.efConstruction);
+      return;
+    }
+    this.syncRows();
+    this.kernels.graphInsert(this.graph.ctx, node, level, this.params.efConstruction);
+  }
+
+  private syncRows(): void {
+    this.graph.setRows((this.storage as ArenaRowStorage).graphRows());
+  }
+
+  /** Searches one prepared query; returns the found (id, score) pairs, best first. */
+  private searchOne(query: Float32Array, plan: SearchPlan, allowed: number, acorn: boolean): Found {
+    this.graph.ensureResultCapacity(plan.ef);
+    let count: number;
+    if (this.walker) {
+      this.walker.scoring.setQuery(query);
+      count = this.walker.walker.search(this.graph.ctx, plan.ef, plan.earlyExit, allowed, acorn);
+    } else {
+      this.syncRows();
+      this.graph.queryView().set(query);
+      count = this.kernels.graphSearch(this.graph.ctx, plan.ef, plan.earlyExit, allowed, acorn);
+    }
+    return this.graph.resultPairs(count);
+  }
+
+  /** Scores every allowed live slot: the exact answer when a filter admits few slots. */
+  private bruteForce(query: Float32Array, ef: number, allowed: number): Found {
+    const scorer = this.storage.scorer();
+    scorer.setQuery(query);
+    const heap = new TopK(ef);
+    const words = this.arena.u32(allowed, Math.ceil(this.graph.nodes / 32));
+    for (let w = 0; w < words.length; w++) {
+      let bits = words[w]!;
+      while (bits !== 0) {
+        const bit = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const slot = w * 32 + bit;
+        if (!this.graph.isDead(slot)) heap.push(scorer.score(slot), slot);
+      }
+    }
+    const ids = new Int32Array(heap.size);
+    const scores = new Float32Array(heap.size);
+    heap.drainInto(scores, ids);
+    return { ids, scores };
+  }
+
+  /** Writes the best k of `found` (reranked and thresholded) at `offset`; returns how many. */
+  private emit(found: Found, query: Float32Array, k: number, plan: SearchPlan, slots: Int32Array, scores: Float32Array, offset: number): number {
+    let { ids, scores: found32 } = found;
+    if (plan.rerank > 0) ({ ids, scores: found32 } = this.rerank(query, ids, plan.rerank));
+    let written = 0;
+    for (let i = 0; i < ids.length && written < k; i++) {
+      const score = found32[i]!;
+      if ((plan.minScore !== undefined && score < plan.minScore) || (plan.maxScore !== undefined && score > plan.maxScore)) continue;
+      slots[offset + written] = ids[i]!;
+      scores[offset + written] = score;
+      written++;
+    }
+    return written;
+  }
+
+  private rerank(query: Float32Array, ids: Int32Array, count: number): Found {
+    const scorer = this.rerankValue!.scorer();
+    scorer.setQuery(query);
+    const heap = new TopK(Math.max(1, Math.min(count, ids.length)));
+    for (let i = 0; i < Math.min(count, ids.length); i++) heap.push(scorer.score(ids[i]!), ids[i]!);
+    const outIds = new Int32Array(heap.size);
+    const outScores = new Float32Array(heap.size);
+    heap.drainInto(outScores, outIds);
+    return { ids: outIds, scores: outScores };
+  }
+
+  private planSearch(k: number, options: HnswSearchOptions): SearchPlan {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    const { minScore, maxScore, filter } = options;
+    for (const [name, value] of [['minScore', minScore], ['maxScore', maxScore]] as const) {
+      if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) throw new InvalidArgumentError(name, `must be a number, got ${String(value)}`);
+    }
+    if (filter !== undefined && typeof filter !== 'function' && (filter === null || typeof (filter as SlotFilter).has !== 'function')) {
+      throw new InvalidArgumentError('filter', 'must be a SlotFilter (has(slot)) or a predicate');
+    }
+    const efSearch = checkIntegerIn(options.efSearch ?? this.params.efSearch, 1, MAX_EF, 'efSearch');
+    const earlyExit = options.earlyExit === undefined ? this.params.earlyExit : checkEarlyExit(options.earlyExit);
+    let rerank = 0;
+    if (options.rerank !== undefined && options.rerank !== false) {
+      if (!this.rerankStorage) throw new InvalidArgumentError('rerank', 'needs an index built with rerankStorage');
+      rerank = options.rerank === true ? Math.max(efSearch, k) : checkIntegerIn(options.rerank, k, MAX_EF, 'rerank');
+    }
+    const ef = Math.min(MAX_EF, Math.max(efSearch, k, rerank));
+    return { ef, earlyExit, rerank, minScore, maxScore };
+  }
+
+  /** The filter as an arena bitset over the slots, and how many live slots it admits. */
+  private allowedBlock(filter: HnswFilter | undefined): { block: ArenaBlock; count: number } | undefined {
+    if (filter === undefined) return undefined;
+    const n = this.graph.nodes;
+    const wordCount = Math.max(1, Math.ceil(n / 32));
+    const block = this.arena.allocZeroed(wordCount * 4);
+    const words = this.arena.u32(block.ptr, wordCount);
+    const set = (slot: number) => {
+      words[slot >>> 5]! |= 1 << (slot & 31);
+    };
+    if (typeof filter === 'function') {
+      for (let slot = 0; slot < n; slot++) if (filter(slot)) set(slot);
+    } else if (filter instanceof SlotBitset) {
+      const limit = Math.min(n, filter.size);
+      for (let w = 0; w < Math.ceil(limit / 32); w++) words[w] = filter.words[w]!;
+      if (limit & 31) words[limit >>> 5]! &= (1 << (limit & 31)) - 1;
+    } else if (filter instanceof SlotList) {
+      for (const slot of filter.slots()) if (Number.isInteger(slot) && slot >= 0 && slot < n) set(slot);
+    } else {
+      for (let slot = 0; slot < n; slot++) if (filter.has(slot)) set(slot);
+    }
+    const dead = this.graph.deadWords();
+    let count = 0;
+    for (let w = 0; w < dead.length; w++) count += popcount32(words[w]! & ~dead[w]!);
+    return { block, count };
+  }
+
+  /** The entry point was removed: take a live node of the highest level, or none. */
+  private replaceEntry(): void {
+    let best = -1;
+    let bestLevel = -1;
+    const levels = this.graph.levels;
+    for (let node = 0; node < this.graph.nodes; node++) {
+      if (levels[node]! > bestLevel && !this.graph.isDead(node)) {
+        best = node;
+        bestLevel = levels[node]!;
+      }
+    }
+    this.graph.setEntry(best, Math.max(0, bestLevel));
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.graph.nodes) {
+      throw new InvalidArgumentError('slot', `must be an integer in [0, ${this.graph.nodes}), got ${slot}`);
+    }
+  }
+
+  private checkUsable(operation: string): void {
+    if (this.disposed) throw new UnsupportedOperationError('HnswIndex', operation, 'the index was disposed');
+  }
+}
+
+function disposeStorage(storage: VectorStorage | undefined): void {
+  (storage as { dispose?: () => void } | undefined)?.dispose?.();
+}
+
+interface SearchPlan {
+  readonly ef: number;
+  readonly earlyExit: number;
+  readonly rerank: number;
+  readonly minScore: number | undefined;
+  readonly maxScore: number | undefined;
+}
+
+interface Found {
+  readonly ids: Int32Array;
+  readonly scores: Float32Array;
+}
+
+/**
+ * `GraphScoring` over any `VectorStorage`: slot 0 is a scorer set to the query (or to a decoded
+ * node), slot 1 asks `scoreBetween`, so the selection heuristic needs no per-candidate query setup.
+ */
+class StorageScoring implements GraphScoring {
+  private readonly scorer: SlotScorer;
+  private readonly buffer: Float32Array;
+  private pairNode = 0;
+
+  constructor(private readonly storage: VectorStorage) {
+    this.scorer = storage.scorer();
+    this.buffer = new Float32Array(storage.dim);
+  }
+
+  setQuery(query: Float32Array): void {
+    this.scorer.setQuery(query);
+  }
+
+  setNodeQuery(which: 0 | 1, node: number): void {
+    if (which === 1) this.pairNode = node;
+    else this.scorer.setQuery(this.storage.reconstruct(node, this.buffer));
+  }
+
+  score(which: 0 | 1, node: number): number {
+    return which === 1 ? this.scorer.scoreBetween(this.pairNode, node) : this.scorer.score(node);
+  }
+
+  scoreMany(which: 0 | 1, ids: Int32Array, count: number, out: Float32Array): void {
+    if (which === 0 && this.scorer.scoreMany) {
+      this.scorer.scoreMany(ids, count, out);
+      return;
+    }
+    for (let i = 0; i < count; i++) out[i] = this.score(which, ids[i]!);
+  }
+}
