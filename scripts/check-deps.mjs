@@ -20,7 +20,7 @@ const ALLOWED = {
   '@quiver/quant': ['@quiver/core-math', '@quiver/io-formats'],
   '@quiver/pq': ['@quiver/core-math', '@quiver/io-formats'],
   '@quiver/hnsw': ['@quiver/core-math', '@quiver/io-formats', '@quiver/pq', '@quiver/quant'],
-  '@quiver/idmap': ['@quiver/core-math'],
+  '@quiver/idmap': ['@quiver/core-math', '@quiver/io-formats'],
   '@quiver/testkit': ['@quiver/core-math'],
 };
 

@@ -1,10 +1,219 @@
 import type { Arena } from '../arena.js';
 
-/** Lookup-table scans of packed low-bit codes (TurboQuant, 4-bit fast-scan PQ). Pointers are byte offsets into the arena's memory. */
-export interface LutKernels {}
+/**
+ * Lookup-table ("fast-scan") scans of 4-bit codes in 32-vector blocks, for TurboQuant and 4-bit
+ * fast-scan PQ. Pointers are byte offsets into the arena's memory; float32 and int32 pointers are
+ * 4-byte aligned.
+ *
+ * ## Block layout
+ * A row (vector) is `positions` nibble codes (`positions` even; pad with a position whose table is
+ * all zero). Rows are grouped in blocks of 32; block b is `positions / 2` groups of 32 bytes, starting
+ * at `blocks + b * positions * 16`. Byte group g of a block holds, for each of its 32 vectors, one
+ * byte: high nibble = the code at position 2g, low nibble = the code at position 2g + 1. Inside a
+ * group, vector (lane) l of the block sits at byte `lutLaneByte(l)`: lanes 0..15 in the first 16
+ * bytes and 16..31 in the last 16, and within each half lane r < 8 at byte 2r and lane 8 + r at byte
+ * 2r + 1 (the order the u16 accumulation unpacks). Vector v of a scan is lane v % 32 of block v / 32;
+ * lanes past the row count are padding (any value).
+ *
+ * TurboQuant at 4 and 3 bits has one position per coordinate (3-bit codes use 8 of the 16 entries),
+ * at 2 bits one position per pair of coordinates (nibble = 4 · code_2j + code_2j+1); 4-bit PQ has one
+ * position per sub-quantizer.
+ *
+ * ## Query tables and parameters
+ * Query a has a u8 table at `luts + a * positions * 16`: entry e of position p at byte p * 16 + e,
+ * every entry at most 127 (two entries are summed in a byte). The G = positions / 2 groups are
+ * scanned in stages of `LUT_STAGE_GROUPS` groups; S_s is the exact integer sum of the entries a
+ * vector's codes select over stages 0..s. The query's float32 parameters, `lutParamStride(positions)`
+ * of them at `params + a * 4 * lutParamStride(positions)`, are:
+ *   [0] mul: the float value of one table unit;
+ *   [1] early exit: ≥ 0 on, negative off;  [2], [3] reserved (0);
+ *   then per stage s, at 4 + 3s: off_s, the float value the score has at zero table units over
+ *   stages 0..s (the tables' zero points and any bias), frac_s, the share of the full score that
+ *   stages 0..s carry, and margin_s, the early-exit margin per unit scale. The last stage's off is the
+ *   whole score's; its frac and margin are unused.
+ * Per-vector float32 arrays, indexed by vector: `scales` (0: every scale is 1, no multiply) and
+ * `offsets` (0: no offset).
+ *
+ * ## Scores
+ * The score of vector v, each operation rounded to float32 in this order:
+ *   score = (f32(S_last) · mul + off_last) · scale_v + offset_v
+ * (the multiply by scale_v only when `scales` is given, the add only when `offsets` is). Vectors at
+ * or past `count`, or whose bit is clear in `mask` (a u32 word per block, bit = lane; 0: no mask),
+ * score -Infinity.
+ *
+ * Early exit (only when `bars` is given, bars[a] > -Infinity and param [1] ≥ 0): after each stage s
+ * but the last, vector v is dropped (scores -Infinity and is not scanned further) when
+ *   (f32(S_s) · mul + off_s) · scale_v  <  frac_s · (bars[a] - offset_v) - scale_v · margin_s
+ * (terms of scale_v / offset_v omitted when those arrays are not given; the two products are each
+ * rounded, then their difference). For rotated codes (TurboQuant) the partial sum of a vector whose
+ * full score reaches the bar falls that far short only with probability Φ(-z) when margin_s is
+ * z standard deviations of the partial sum. A 16-vector half of a block whose vectors are all
+ * dropped is skipped, so the scan gets cheaper as the bar rises.
+ *
+ * The TypeScript implementation gives bit-identical output.
+ */
+export interface LutKernels {
+  /**
+   * Scores the vectors of blocks [blockBegin, blockEnd) against m queries (see above). Output is
+   * query-major float32: out[a · T + (b - blockBegin) · 32 + lane], T = 32 · (blockEnd - blockBegin).
+   */
+  lutScanBlocks(
+    luts: number,
+    m: number,
+    params: number,
+    blocks: number,
+    blockBegin: number,
+    blockEnd: number,
+    positions: number,
+    scales: number,
+    offsets: number,
+    count: number,
+    mask: number,
+    bars: number,
+    out: number,
+  ): void;
+  /**
+   * Float32 scores of single vectors from their blocked codes, for the exact float correction of a
+   * shortlist: for i < n, with v = vectors[i] (int32) and the float32 table `lut` (positions × 16,
+   * entry e of position p at p · 16 + e), s = 0 then s = f32(s + lut[p][code_p(v)]) for p = 0, 1, ...;
+   * out[i] = f32(s · scales[v]) + offsets[v] (each term only when that array is given).
+   */
+  lutScoreVectors(lut: number, positions: number, blocks: number, scales: number, offsets: number, vectors: number, n: number, out: number): void;
+}
+
+/** Vectors per block. */
+export const LUT_BLOCK = 32;
+/** Byte groups (two positions each) per stage of `lutScanBlocks`. */
+export const LUT_STAGE_GROUPS = 64;
+/** Float32 parameters per query before its stages' parameters. */
+export const LUT_PARAM_HEAD = 4;
+/** Float32 parameters per stage: zero-point offset, share of the score, early-exit margin. */
+export const LUT_STAGE_PARAMS = 3;
+/** Largest table entry: two entries are summed in one byte. */
+export const LUT_MAX_ENTRY = 127;
+
+/** Float32 parameters per query of `lutScanBlocks` for rows of `positions` nibble positions. */
+export function lutParamStride(positions: number): number {
+  return LUT_PARAM_HEAD + LUT_STAGE_PARAMS * lutStageCount(positions);
+}
+
+export function lutStageCount(positions: number): number {
+  return Math.ceil(positions / 2 / LUT_STAGE_GROUPS);
+}
+
+/** Bytes of one block of rows with `positions` nibble positions. */
+export function lutBlockBytes(positions: number): number {
+  return positions * 16;
+}
+
+/** Byte offset, inside a 32-byte group, of lane `lane` (0..31) of a block. */
+export function lutLaneByte(lane: number): number {
+  const r = lane & 15;
+  return (lane & 16) + (r < 8 ? r << 1 : ((r - 8) << 1) + 1);
+}
+
+const f32 = Math.fround;
 
 /** The TypeScript implementation, with results equal to the WebAssembly one. */
 export function createJsLutKernels(arena: Arena): LutKernels {
-  void arena;
-  return {};
+  return {
+    lutScanBlocks(luts, m, params, blocks, blockBegin, blockEnd, positions, scales, offsets, count, mask, bars, out) {
+      const bytes = new Uint8Array(arena.buffer);
+      const floats = new Float32Array(arena.buffer);
+      const words = new Uint32Array(arena.buffer);
+      const groups = positions >> 1;
+      const stages = lutStageCount(positions);
+      const paramStride = lutParamStride(positions);
+      const blockBytes = groups * 32;
+      const tile = (blockEnd - blockBegin) * 32;
+      const sums = new Uint32Array(32);
+      for (let b = blockBegin; b < blockEnd; b++) {
+        let live = mask !== 0 ? words[(mask >> 2) + b]! : 0xffffffff;
+        const left = count - b * 32;
+        if (left < 32) live = left <= 0 ? 0 : (live & (2 ** left - 1)) >>> 0;
+        const codes = blocks + b * blockBytes;
+        for (let a = 0; a < m; a++) {
+          const o = (out >> 2) + a * tile + (b - blockBegin) * 32;
+          const p = (params >> 2) + a * paramStride;
+          const lut = luts + a * positions * 16;
+          const mul = floats[p]!;
+          const bar = bars !== 0 ? floats[(bars >> 2) + a]! : -Infinity;
+          const prune = bar > -Infinity && floats[p + 1]! >= 0;
+          let alive = live;
+          sums.fill(0);
+          for (let s = 0; s < stages && alive !== 0; s++) {
+            const g0 = s * LUT_STAGE_GROUPS;
+            const g1 = Math.min(groups, g0 + LUT_STAGE_GROUPS);
+            // A half with a live lane is summed whole, as the SIMD kernel does.
+            for (let half = 0; half < 32; half += 16) {
+              if (((alive >>> half) & 0xffff) === 0) continue;
+              for (let lane = half; lane < half + 16; lane++) {
+                const at = codes + lutLaneByte(lane);
+                let sum = 0;
+                for (let g = g0; g < g1; g++) {
+                  const code = bytes[at + g * 32]!;
+                  sum += bytes[lut + g * 32 + (code >> 4)]! + bytes[lut + g * 32 + 16 + (code & 15)]!;
+                }
+                sums[lane] = sums[lane]! + sum;
+              }
+            }
+            if (!prune || g1 === groups) continue;
+            const stage = p + LUT_PARAM_HEAD + LUT_STAGE_PARAMS * s;
+            const off = floats[stage]!;
+            const f = floats[stage + 1]!;
+            const sq = floats[stage + 2]!;
+            for (let lane = 0; lane < 32; lane++) {
+              if (((alive >>> lane) & 1) === 0) continue;
+              const v = b * 32 + lane;
+              let d = f32(f32(sums[lane]! * mul) + off);
+              let need = bar;
+              let margin = sq;
+              if (scales !== 0) {
+                const scale = floats[(scales >> 2) + v]!;
+                d = f32(d * scale);
+                margin = f32(scale * sq);
+              }
+              if (offsets !== 0) need = f32(bar - floats[(offsets >> 2) + v]!);
+              need = f32(f32(f * need) - margin);
+              if (d < need) alive = (alive & ~(1 << lane)) >>> 0;
+            }
+          }
+          const total = floats[p + LUT_PARAM_HEAD + LUT_STAGE_PARAMS * (stages - 1)]!;
+          for (let lane = 0; lane < 32; lane++) {
+            const v = b * 32 + lane;
+            if (((alive >>> lane) & 1) === 0) {
+              floats[o + lane] = -Infinity;
+              continue;
+            }
+            let score = f32(f32(sums[lane]! * mul) + total);
+            if (scales !== 0) score = f32(score * floats[(scales >> 2) + v]!);
+            if (offsets !== 0) score = f32(score + floats[(offsets >> 2) + v]!);
+            floats[o + lane] = score;
+          }
+        }
+      }
+    },
+
+    lutScoreVectors(lut, positions, blocks, scales, offsets, vectors, n, out) {
+      const bytes = new Uint8Array(arena.buffer);
+      const floats = new Float32Array(arena.buffer);
+      const ints = new Int32Array(arena.buffer);
+      const groups = positions >> 1;
+      const blockBytes = groups * 32;
+      const t0 = lut >> 2;
+      for (let i = 0; i < n; i++) {
+        const v = ints[(vectors >> 2) + i]!;
+        const at = blocks + (v >> 5) * blockBytes + lutLaneByte(v & 31);
+        let s = 0;
+        for (let g = 0; g < groups; g++) {
+          const code = bytes[at + g * 32]!;
+          s = f32(s + floats[t0 + g * 32 + (code >> 4)]!);
+          s = f32(s + floats[t0 + g * 32 + 16 + (code & 15)]!);
+        }
+        if (scales !== 0) s = f32(s * floats[(scales >> 2) + v]!);
+        if (offsets !== 0) s = f32(s + floats[(offsets >> 2) + v]!);
+        floats[(out >> 2) + i] = s;
+      }
+    },
+  };
 }

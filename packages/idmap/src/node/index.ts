@@ -1,1 +1,1 @@
-export {};
+export { saveIdMapIndex, loadIdMapIndexFile } from './id-map-file.js';

@@ -1,0 +1,198 @@
+// Lookup-table ("fast-scan") kernels over 32-vector blocks of 4-bit codes, for TurboQuant and 4-bit
+// fast-scan PQ. The block layout, the query parameters and the exact arithmetic are specified in
+// src/kernels/lut-kernels.ts, whose TypeScript implementation gives equal results (integer sums
+// exactly, every float step in the same order and rounding).
+//
+// The module allocates nothing and has no static data.
+
+/** Byte groups (two nibble positions each) per stage: sums stay in u16 lanes for one stage (64 · 254 < 2^16). */
+const LUT_STAGE_GROUPS: i32 = 64;
+/** Float32 parameters per query before its stages' parameters. */
+const LUT_PARAM_HEAD: i32 = 4;
+/** Float32 parameters per stage: zero-point offset, fraction of the score, early-exit margin. */
+const LUT_STAGE_PARAMS: i32 = 3;
+
+/** Lane masks of the four vectors of quad `quad` of a block. */
+// @ts-ignore: decorator
+@inline function quadLanes(alive: u32, quad: i32): v128 {
+  return i32x4.ne(v128.and(i32x4.splat(<i32>(alive >> (<u32>quad << 2))), i32x4(1, 2, 4, 8)), i32x4.splat(0));
+}
+
+/** Adds one half's u16 sums to the u32 totals at `o` (16 vectors, in vector order). */
+// @ts-ignore: decorator
+@inline function flushHalf(o: usize, all: v128, odd: v128): void {
+  // `all` added the two-byte u16 lanes whole and `odd` only their high bytes, so the low bytes'
+  // sums are all - (odd << 8) (mod 2^16, exact below 2^16). Low bytes are lanes 0..7, high 8..15.
+  const even = i16x8.sub(all, i16x8.shl(odd, 8));
+  v128.store(o, i32x4.add(v128.load(o), i32x4.extend_low_i16x8_u(even)));
+  v128.store(o, i32x4.add(v128.load(o, 16), i32x4.extend_high_i16x8_u(even)), 16);
+  v128.store(o, i32x4.add(v128.load(o, 32), i32x4.extend_low_i16x8_u(odd)), 32);
+  v128.store(o, i32x4.add(v128.load(o, 48), i32x4.extend_high_i16x8_u(odd)), 48);
+}
+
+/** The sums of one half (16 vectors at byte offset `half` of each 32-byte group) over groups [g0, g1). */
+// @ts-ignore: decorator
+@inline function stageHalf(codes: usize, lut: usize, g0: i32, g1: i32, half: usize, o: usize): void {
+  const low = i8x16.splat(0x0f);
+  let all = i16x8.splat(0);
+  let odd = all;
+  let c = codes + (<usize>g0 << 5) + half;
+  let t = lut + (<usize>g0 << 5);
+  for (let g = g0; g < g1; g++) {
+    const v = v128.load(c);
+    const s = i8x16.add(
+      i8x16.swizzle(v128.load(t), v128.and(i16x8.shr_u(v, 4), low)),
+      i8x16.swizzle(v128.load(t, 16), v128.and(v, low)),
+    );
+    all = i16x8.add(all, s);
+    odd = i16x8.add(odd, i16x8.shr_u(s, 8));
+    c += 32;
+    t += 32;
+  }
+  flushHalf(o + (half << 2), all, odd);
+}
+
+/** Both halves over groups [g0, g1), sharing the table loads. */
+// @ts-ignore: decorator
+@inline function stageBoth(codes: usize, lut: usize, g0: i32, g1: i32, o: usize): void {
+  const low = i8x16.splat(0x0f);
+  let all0 = i16x8.splat(0);
+  let odd0 = all0;
+  let all1 = all0;
+  let odd1 = all0;
+  let c = codes + (<usize>g0 << 5);
+  let t = lut + (<usize>g0 << 5);
+  for (let g = g0; g < g1; g++) {
+    const th = v128.load(t);
+    const tl = v128.load(t, 16);
+    const v0 = v128.load(c);
+    const v1 = v128.load(c, 16);
+    const s0 = i8x16.add(i8x16.swizzle(th, v128.and(i16x8.shr_u(v0, 4), low)), i8x16.swizzle(tl, v128.and(v0, low)));
+    const s1 = i8x16.add(i8x16.swizzle(th, v128.and(i16x8.shr_u(v1, 4), low)), i8x16.swizzle(tl, v128.and(v1, low)));
+    all0 = i16x8.add(all0, s0);
+    odd0 = i16x8.add(odd0, i16x8.shr_u(s0, 8));
+    all1 = i16x8.add(all1, s1);
+    odd1 = i16x8.add(odd1, i16x8.shr_u(s1, 8));
+    c += 32;
+    t += 32;
+  }
+  flushHalf(o, all0, odd0);
+  flushHalf(o + 64, all1, odd1);
+}
+
+/**
+ * Scores the vectors of blocks [blockBegin, blockEnd) against m queries; see `LutKernels.lutScanBlocks`
+ * in src/kernels/lut-kernels.ts for the layout and the arithmetic.
+ */
+export function lutScanBlocks(
+  luts: usize,
+  m: i32,
+  params: usize,
+  blocks: usize,
+  blockBegin: i32,
+  blockEnd: i32,
+  positions: i32,
+  scales: usize,
+  offsets: usize,
+  count: i32,
+  mask: usize,
+  bars: usize,
+  out: usize,
+): void {
+  const groups = positions >> 1;
+  const stages = (groups + LUT_STAGE_GROUPS - 1) / LUT_STAGE_GROUPS;
+  const paramBytes = <usize>(LUT_PARAM_HEAD + LUT_STAGE_PARAMS * stages) << 2;
+  const blockBytes = <usize>groups << 5;
+  const lutBytes = <usize>positions << 4;
+  const tile = <usize>(blockEnd - blockBegin) << 5;
+  const minusInf = f32x4.splat(-Infinity);
+  for (let b = blockBegin; b < blockEnd; b++) {
+    let live: u32 = mask != 0 ? load<u32>(mask + (<usize>b << 2)) : 0xffffffff;
+    const left = count - (b << 5);
+    if (left < 32) live &= left <= 0 ? 0 : (<u32>1 << <u32>left) - 1;
+    const codes = blocks + <usize>b * blockBytes;
+    const vscales = scales + (<usize>b << 7);
+    const voffsets = offsets + (<usize>b << 7);
+    for (let a = 0; a < m; a++) {
+      const o = out + ((<usize>a * tile + (<usize>(b - blockBegin) << 5)) << 2);
+      const p = params + <usize>a * paramBytes;
+      const lut = luts + <usize>a * lutBytes;
+      const mul = f32x4.splat(load<f32>(p));
+      const bar = bars != 0 ? load<f32>(bars + (<usize>a << 2)) : -Infinity;
+      const prune = bar > -Infinity && load<f32>(p, 4) >= 0;
+      let alive = live;
+      // Totals accumulate in u32 in the output slots, then become scores in place.
+      for (let j: usize = 0; j < 128; j += 16) v128.store(o + j, i32x4.splat(0));
+      for (let s = 0; s < stages && alive != 0; s++) {
+        const g0 = s * LUT_STAGE_GROUPS;
+        const g1 = min(groups, g0 + LUT_STAGE_GROUPS);
+        const lower = (alive & 0xffff) != 0;
+        const upper = (alive >> 16) != 0;
+        if (lower && upper) stageBoth(codes, lut, g0, g1, o);
+        else stageHalf(codes, lut, g0, g1, lower ? 0 : 16, o);
+        if (!prune || g1 == groups) continue;
+        // Early exit: drop vectors whose partial estimate falls more than the margin below its share of the bar.
+        const stage = p + (<usize>(LUT_PARAM_HEAD + LUT_STAGE_PARAMS * s) << 2);
+        const off = f32x4.splat(load<f32>(stage));
+        const fV = f32x4.splat(load<f32>(stage, 4));
+        const sq = f32x4.splat(load<f32>(stage, 8));
+        const barV = f32x4.splat(bar);
+        for (let q = 0; q < 8; q++) {
+          if (((alive >> (<u32>q << 2)) & 15) == 0) continue;
+          let d = f32x4.add(f32x4.mul(f32x4.convert_i32x4_u(v128.load(o + (<usize>q << 4))), mul), off);
+          let need = barV;
+          let margin = sq;
+          if (scales != 0) {
+            const sc = v128.load(vscales + (<usize>q << 4));
+            d = f32x4.mul(d, sc);
+            margin = f32x4.mul(sc, sq);
+          }
+          if (offsets != 0) need = f32x4.sub(barV, v128.load(voffsets + (<usize>q << 4)));
+          need = f32x4.sub(f32x4.mul(fV, need), margin);
+          const dropped = <u32>i32x4.bitmask(f32x4.lt(d, need));
+          alive &= ~(dropped << (<u32>q << 2));
+        }
+      }
+      const total = f32x4.splat(load<f32>(p + (<usize>(LUT_PARAM_HEAD + LUT_STAGE_PARAMS * (stages - 1)) << 2)));
+      for (let q = 0; q < 8; q++) {
+        const at = o + (<usize>q << 4);
+        let score = f32x4.add(f32x4.mul(f32x4.convert_i32x4_u(v128.load(at)), mul), total);
+        if (scales != 0) score = f32x4.mul(score, v128.load(vscales + (<usize>q << 4)));
+        if (offsets != 0) score = f32x4.add(score, v128.load(voffsets + (<usize>q << 4)));
+        v128.store(at, v128.bitselect(score, minusInf, quadLanes(alive, q)));
+      }
+    }
+  }
+}
+
+/** Byte offset, inside a 32-byte group, of lane `lane` (0..31) of a block. */
+// @ts-ignore: decorator
+@inline function laneByte(lane: i32): usize {
+  const r = lane & 15;
+  return <usize>((lane & 16) + (r < 8 ? r << 1 : ((r - 8) << 1) + 1));
+}
+
+/**
+ * Float32 scores of single vectors from their blocked codes (the exact float correction of a
+ * shortlist); see `LutKernels.lutScoreVectors`.
+ */
+export function lutScoreVectors(lut: usize, positions: i32, blocks: usize, scales: usize, offsets: usize, vectors: usize, n: i32, out: usize): void {
+  const groups = positions >> 1;
+  const blockBytes = <usize>groups << 5;
+  for (let i = 0; i < n; i++) {
+    const v = load<i32>(vectors + (<usize>i << 2));
+    let c = blocks + <usize>(v >> 5) * blockBytes + laneByte(v & 31);
+    let t = lut;
+    let s: f32 = 0;
+    for (let g = 0; g < groups; g++) {
+      const code = <usize>load<u8>(c);
+      s += load<f32>(t + ((code >> 4) << 2));
+      s += load<f32>(t + ((code & 15) << 2), 64);
+      c += 32;
+      t += 128;
+    }
+    if (scales != 0) s *= load<f32>(scales + (<usize>v << 2));
+    if (offsets != 0) s += load<f32>(offsets + (<usize>v << 2));
+    store<f32>(out + (<usize>i << 2), s);
+  }
+}

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { Arena } from '../arena.js';
+import { SeededRandom } from '../random.js';
+import { createJsLutKernels, lutBlockBytes, lutLaneByte, lutParamStride, LUT_PARAM_HEAD, LUT_STAGE_PARAMS, lutStageCount, type LutKernels } from './lut-kernels.js';
+import { wasmAvailable } from './select.js';
+import { createWasmKernels } from './wasm-kernels.js';
+
+const f32 = Math.fround;
+
+/** Codes of `count` vectors (`positions` nibbles each) written into the blocked layout; returns the plain codes too. */
+function storeBlocks(arena: Arena, count: number, positions: number, rnd: SeededRandom) {
+  const blockCount = Math.ceil(count / 32);
+  const block = arena.alloc(blockCount * lutBlockBytes(positions));
+  const bytes = arena.u8(block.ptr, blockCount * lutBlockBytes(positions));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rnd.nextUint32() & 0xff; // padding lanes hold noise
+  const codes = new Uint8Array(count * positions);
+  for (let v = 0; v < count; v++) {
+    for (let p = 0; p < positions; p++) codes[v * positions + p] = rnd.nextUint32() & 15;
+    const base = (v >> 5) * lutBlockBytes(positions) + lutLaneByte(v & 31);
+    for (let g = 0; g < positions / 2; g++) bytes[base + g * 32] = (codes[v * positions + 2 * g]! << 4) | codes[v * positions + 2 * g + 1]!;
+  }
+  return { ptr: block.ptr, blockCount, codes };
+}
+
+interface ScanCase {
+  readonly count: number;
+  readonly positions: number;
+  readonly m: number;
+  readonly scales: boolean;
+  readonly offsets: boolean;
+  readonly mask: boolean;
+  readonly sigma: number;
+  readonly bars: boolean;
+}
+
+/** Runs lutScanBlocks on both backends over the same inputs; returns both outputs and the inputs. */
+function runScan(c: ScanCase, seed: number, backends: LutKernels[], arena: Arena) {
+  const rnd = new SeededRandom(seed);
+  const { ptr: blocks, blockCount, codes } = storeBlocks(arena, c.count, c.positions, rnd);
+  const lutBytes = c.positions * 16;
+  const luts = arena.alloc(c.m * lutBytes).ptr;
+  const lutView = arena.u8(luts, c.m * lutBytes);
+  for (let i = 0; i < lutView.length; i++) lutView[i] = rnd.nextUint32() % 128;
+  const stride = lutParamStride(c.positions);
+  const params = arena.alloc(c.m * stride * 4).ptr;
+  const paramView = arena.f32(params, c.m * stride);
+  for (let a = 0; a < c.m; a++) {
+    paramView[a * stride] = f32(0.001 + rnd.nextFloat() * 0.01);
+    paramView[a * stride + 1] = c.sigma;
+    let off = 0;
+    const stages = lutStageCount(c.positions);
+    for (let s = 0; s < stages; s++) {
+      const at = a * stride + LUT_PARAM_HEAD + LUT_STAGE_PARAMS * s;
+      paramView[at] = off = f32(off - rnd.nextFloat());
+      const frac = f32((s + 1) / stages);
+      paramView[at + 1] = frac;
+      paramView[at + 2] = f32(c.sigma * Math.sqrt(frac * (1 - frac)));
+    }
+  }
+  const perVector = (on: boolean, fill: () => number) => {
+    if (!on) return 0;
+    const ptr = arena.alloc(blockCount * 32 * 4).ptr;
+    const view = arena.f32(ptr, blockCount * 32);
+    for (let i = 0; i < view.length; i++) view[i] = f32(fill());
+    return ptr;
+  };
+  const scales = perVector(c.scales, () => 0.5 + rnd.nextFloat());
+  const offsets = perVector(c.offsets, () => -rnd.nextFloat());
+  let mask = 0;
+  if (c.mask) {
+    mask = arena.alloc(blockCount * 4).ptr;
+    const words = arena.u32(mask, blockCount);
+    for (let b = 0; b < blockCount; b++) words[b] = b % 5 === 0 ? 0 : rnd.nextUint32();
+  }
+  let bars = 0;
+  if (c.bars) {
+    bars = arena.alloc(c.m * 4).ptr;
+    // A bar near the middle of the score range so that some vectors drop out and others stay.
+    const view = arena.f32(bars, c.m);
+    for (let a = 0; a < c.m; a++) view[a] = f32(paramView[a * stride]! * c.positions * 64 + paramView[a * stride + stride - LUT_STAGE_PARAMS]!);
+  }
+  const tile = blockCount * 32;
+  const outputs = backends.map((kernels) => {
+    const out = arena.alloc(c.m * tile * 4).ptr;
+    // Two calls over split block ranges must equal one call per range.
+    const half = Math.floor(blockCount / 2);
+    kernels.lutScanBlocks(luts, c.m, params, blocks, 0, half, c.positions, scales, offsets, c.count, mask, bars, out);
+    const first = arena.f32(out, c.m * half * 32).slice();
+    kernels.lutScanBlocks(luts, c.m, params, blocks, 0, blockCount, c.positions, scales, offsets, c.count, mask, bars, out);
+    const all = arena.f32(out, c.m * tile).slice();
+    for (let a = 0; a < c.m; a++) {
+      for (let i = 0; i < half * 32; i++) expect(first[a * half * 32 + i]).toBe(all[a * tile + i]);
+    }
+    return all;
+  });
+  return { outputs, codes, lutView: lutView.slice(), paramView: paramView.slice(), scales, offsets, mask, tile, stride };
+}
+
+describe('lut kernels', () => {
+  const arena = new Arena({ initialBytes: 8 << 20 });
+  const js = createJsLutKernels(arena);
+  const backends: LutKernels[] = wasmAvailable() ? [js, createWasmKernels(arena)] : [js];
+
+  it('sums the selected table entries exactly and applies mul, offset, scale and mask', () => {
+    const c: ScanCase = { count: 77, positions: 260, m: 3, scales: true, offsets: true, mask: true, sigma: -1, bars: false };
+    const { outputs, codes, lutView, paramView, scales, offsets, mask, tile, stride } = runScan(c, 1, backends, arena);
+    const scaleView = arena.f32(scales, tile);
+    const offsetView = arena.f32(offsets, tile);
+    const words = arena.u32(mask, tile / 32);
+    for (let a = 0; a < c.m; a++) {
+      for (let v = 0; v < tile; v++) {
+        let expected = -Infinity;
+        if (v < c.count && (words[v >> 5]! >>> (v & 31)) & 1) {
+          let sum = 0;
+          for (let p = 0; p < c.positions; p++) sum += lutView[a * c.positions * 16 + p * 16 + codes[v * c.positions + p]!]!;
+          const total = paramView[a * stride + stride - LUT_STAGE_PARAMS]!;
+          expected = f32(f32(f32(f32(sum * paramView[a * stride]!) + total) * scaleView[v]!) + offsetView[v]!);
+        }
+        for (const out of outputs) expect(out[a * tile + v]).toBe(expected);
+      }
+    }
+  });
+
+  it('gives bit-identical output on both backends, early exit included', () => {
+    const cases: ScanCase[] = [
+      { count: 1, positions: 2, m: 1, scales: false, offsets: false, mask: false, sigma: -1, bars: false },
+      { count: 31, positions: 16, m: 2, scales: true, offsets: false, mask: false, sigma: -1, bars: false },
+      { count: 200, positions: 128, m: 4, scales: false, offsets: false, mask: false, sigma: 0, bars: true },
+      { count: 333, positions: 384, m: 3, scales: true, offsets: true, mask: true, sigma: 0.05, bars: true },
+      { count: 96, positions: 1536, m: 2, scales: true, offsets: false, mask: false, sigma: 0.01, bars: true },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const { outputs } = runScan(c, 10 + i, backends, arena);
+      for (const out of outputs.slice(1)) expect(out).toEqual(outputs[0]);
+      if (c.bars && c.sigma >= 0) {
+        // The early exit must have dropped some vectors and kept others.
+        const dropped = outputs[0]!.filter((s) => s === -Infinity).length;
+        expect(dropped).toBeGreaterThan(0);
+        expect(dropped).toBeLessThan(outputs[0]!.length);
+      }
+    }
+  });
+
+  it('early exit never drops a vector whose score reaches the bar when the margin is wide', () => {
+    const c: ScanCase = { count: 256, positions: 512, m: 2, scales: true, offsets: false, mask: false, sigma: 1e9, bars: true };
+    const pruned = runScan(c, 5, backends, arena).outputs[0]!;
+    const plain = runScan({ ...c, bars: false }, 5, backends, arena).outputs[0]!;
+    expect(pruned).toEqual(plain);
+  });
+
+  it('scores single vectors with the float table in position order', () => {
+    const rnd = new SeededRandom(3);
+    const positions = 70;
+    const count = 100;
+    const { ptr: blocks, codes } = storeBlocks(arena, count, positions, rnd);
+    const lut = arena.alloc(positions * 16 * 4).ptr;
+    const table = arena.f32(lut, positions * 16);
+    rnd.fillGaussian(table);
+    const tableCopy = table.slice();
+    const scales = arena.alloc(128 * 4).ptr;
+    const scaleView = arena.f32(scales, 128);
+    for (let i = 0; i < 128; i++) scaleView[i] = f32(1 + i / 100);
+    const vectors = arena.alloc(5 * 4).ptr;
+    const picked = [0, 99, 31, 32, 64];
+    arena.i32(vectors, 5).set(picked);
+    for (const kernels of backends) {
+      const out = arena.alloc(5 * 4).ptr;
+      kernels.lutScoreVectors(lut, positions, blocks, scales, 0, vectors, 5, out);
+      const got = arena.f32(out, 5);
+      picked.forEach((v, i) => {
+        let s = 0;
+        for (let p = 0; p < positions; p++) s = f32(s + tableCopy[p * 16 + codes[v * positions + p]!]!);
+        expect(got[i]).toBe(f32(s * f32(1 + v / 100)));
+      });
+    }
+  });
+});

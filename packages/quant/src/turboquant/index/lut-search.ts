@@ -1,0 +1,202 @@
+import { emptySearchResult, lutParamStride, LUT_BLOCK, TopK, type ArenaBlock, type Kernels, type SearchResult } from '@quiver/core-math';
+
+/** Codes in the lookup-table scan layout, living in the kernels' arena (see `BlockedCodes`). */
+export interface LutScanData {
+  readonly codesPtr: number;
+  readonly scalesPtr: number;
+  /** 0 when there are no per-vector offsets. */
+  readonly offsetsPtr: number;
+  readonly count: number;
+  readonly positions: number;
+}
+
+/** The prepared tables of a batch of queries (see `buildQueryTables`), query-major. */
+export interface LutQueryTables {
+  readonly queryCount: number;
+  /** queryCount × positions × 16 u8 entries. */
+  readonly u8: Uint8Array;
+  /** queryCount × lutParamStride(positions) float32 parameters. */
+  readonly params: Float32Array;
+  /** queryCount × positions × 16 float32 entries (the exact correction). */
+  readonly f32: Float32Array;
+  /** Added to every final score of a query (−‖q‖² under l2, else 0). */
+  readonly constants: Float32Array;
+}
+
+export interface LutSearchOptions {
+  /** Candidates kept per query from the u8 scan (≥ k). */
+  readonly shortlist: number;
+  /** The early exit compares against the k-th (`k`) or the shortlist-th (`shortlist`) best approximate score. */
+  readonly exitBar: 'k' | 'shortlist';
+  /** Rescore the shortlist with the float tables and keep the best k (else return the shortlist with approximate scores). */
+  readonly correct: boolean;
+  /** One u32 word per block: bit = lane admitted (filters); covers every block scanned. */
+  readonly maskWords?: Uint32Array | undefined;
+  readonly minScore?: number | undefined;
+  readonly maxScore?: number | undefined;
+  /** Scan only blocks [blockBegin, blockEnd) (worker splits). */
+  readonly blockBegin?: number | undefined;
+  readonly blockEnd?: number | undefined;
+  /** Arena scratch of at least `lutSearchScratchBytes(...)` bytes (threads attached to another arena must pass one). */
+  readonly scratch?: ArenaBlock | undefined;
+}
+
+/**
+ * Runs lookup-table searches elsewhere: the Node worker pool (`TurboQuantPool` in
+ * `@quiver/quant/node`) implements it over threads that share the arena's memory.
+ */
+export interface LutSearchExecutor {
+  readonly threads: number;
+  lutSearch(data: LutScanData, tables: LutQueryTables, k: number, options: Omit<LutSearchOptions, 'scratch'>): Promise<SearchResult>;
+}
+
+/** Queries per kernel call: their u8 tables (24 KiB each at d = 1536, 4 bits) stay in L2 while a block is scored. */
+const QUERY_BLOCK = 8;
+/** Blocks per kernel call after the first; the early-exit bars are refreshed between calls. */
+const BLOCK_CHUNK = 16;
+
+function align64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Bytes of arena scratch a `lutSearch` needs. */
+export function lutSearchScratchBytes(positions: number, queryCount: number, blockCount: number, shortlist: number): number {
+  const m = Math.min(QUERY_BLOCK, queryCount);
+  const tile = m * BLOCK_CHUNK * LUT_BLOCK * 4;
+  return (
+    align64(m * positions * 16) + // u8 tables
+    align64(m * lutParamStride(positions) * 4) + // params
+    align64(m * 4) * 2 + // exit bars, selection bars
+    tile * 2 + // scores, selected indices
+    align64(Math.ceil(blockCount) * 4) + // mask words
+    align64(positions * 16 * 4) + // one float table
+    align64(shortlist * 4) * 2 // shortlist slots, rescored values
+  );
+}
+
+/**
+ * Top-k search of prepared queries over blocked codes: the u8 lookup-table scan (with early exit
+ * against each query's current bar) keeps a shortlist of the best approximate scores, then the
+ * float tables rescore it exactly (the TurboQuant estimator) unless `correct` is off.
+ * Results are query-major; scores include the per-query constant.
+ */
+export function lutSearch(kernels: Kernels, data: LutScanData, tables: LutQueryTables, k: number, options: LutSearchOptions): SearchResult {
+  const { queryCount } = tables;
+  const keep = options.correct ? k : options.shortlist;
+  const result = emptySearchResult(queryCount, keep);
+  const blockCount = Math.ceil(data.count / LUT_BLOCK);
+  const begin = options.blockBegin ?? 0;
+  const end = Math.min(options.blockEnd ?? blockCount, blockCount);
+  if (queryCount === 0 || end <= begin) return result;
+  const { arena } = kernels;
+  const { positions } = data;
+  const stride = lutParamStride(positions);
+  const lutBytes = positions * 16;
+  const m0 = Math.min(QUERY_BLOCK, queryCount);
+  const scratch = options.scratch ?? arena.alloc(lutSearchScratchBytes(positions, queryCount, blockCount, options.shortlist));
+  let at = scratch.ptr;
+  const take = (bytes: number): number => {
+    const ptr = at;
+    at += align64(bytes);
+    return ptr;
+  };
+  const lutsPtr = take(m0 * lutBytes);
+  const paramsPtr = take(m0 * stride * 4);
+  const exitBarsPtr = take(m0 * 4);
+  const selectBarsPtr = take(m0 * 4);
+  const tilePtr = take(m0 * BLOCK_CHUNK * LUT_BLOCK * 4);
+  const selectedPtr = take(m0 * BLOCK_CHUNK * LUT_BLOCK * 4);
+  const maskPtr = options.maskWords ? take(blockCount * 4) : 0;
+  const floatTablePtr = take(lutBytes * 4);
+  const slotsPtr = take(options.shortlist * 4);
+  const valuesPtr = take(options.shortlist * 4);
+  if (options.maskWords) arena.u32(maskPtr, blockCount).set(options.maskWords.subarray(0, blockCount));
+  const shortHeaps = Array.from({ length: m0 }, () => new TopK(options.shortlist));
+  const barHeaps = options.exitBar === 'k' && k < options.shortlist ? Array.from({ length: m0 }, () => new TopK(k)) : shortHeaps;
+  const firstChunk = Math.max(1, Math.ceil(options.shortlist / LUT_BLOCK));
+  try {
+    for (let q0 = 0; q0 < queryCount; q0 += m0) {
+      const m = Math.min(m0, queryCount - q0);
+      arena.u8(lutsPtr, m * lutBytes).set(tables.u8.subarray(q0 * lutBytes, (q0 + m) * lutBytes));
+      arena.f32(paramsPtr, m * stride).set(tables.params.subarray(q0 * stride, (q0 + m) * stride));
+      arena.f32(exitBarsPtr, m).fill(-Infinity);
+      arena.f32(selectBarsPtr, m).fill(-Infinity);
+      for (let b0 = begin, n = 0; b0 < end; b0 += n) {
+        n = Math.min(b0 === begin ? firstChunk : BLOCK_CHUNK, end - b0);
+        kernels.lutScanBlocks(
+          lutsPtr, m, paramsPtr, data.codesPtr, b0, b0 + n, positions,
+          data.scalesPtr, data.offsetsPtr, data.count, maskPtr, exitBarsPtr, tilePtr,
+        );
+        const width = n * LUT_BLOCK;
+        const selected = kernels.selectAboveF32(tilePtr, m, width, selectBarsPtr, false, selectedPtr, m * width);
+        if (selected === 0) continue;
+        const tile = arena.f32(tilePtr, m * width);
+        const indices = arena.u32(selectedPtr, selected);
+        for (let e = 0; e < selected; e++) {
+          const index = indices[e]!;
+          const a = Math.floor(index / width);
+          const score = tile[index]!;
+          const slot = b0 * LUT_BLOCK + (index - a * width);
+          shortHeaps[a]!.push(score, slot);
+          if (barHeaps !== shortHeaps) barHeaps[a]!.push(score, slot);
+        }
+        const exitBars = arena.f32(exitBarsPtr, m);
+        const selectBars = arena.f32(selectBarsPtr, m);
+        for (let a = 0; a < m; a++) {
+          exitBars[a] = barHeaps[a]!.threshold;
+          selectBars[a] = shortHeaps[a]!.threshold;
+        }
+      }
+      for (let a = 0; a < m; a++) {
+        const q = q0 + a;
+        if (barHeaps !== shortHeaps) barHeaps[a]!.clear();
+        if (options.correct) correctShortlist(kernels, data, tables, q, shortHeaps[a]!, k, options, floatTablePtr, slotsPtr, valuesPtr, result);
+        else result.counts[q] = drainWithConstant(shortHeaps[a]!, tables.constants[q]!, result, q * keep);
+      }
+    }
+  } finally {
+    if (!options.scratch) arena.free(scratch);
+  }
+  return result;
+}
+
+/** Rescores one query's shortlist with its float table and keeps the best k within the score bounds. */
+function correctShortlist(
+  kernels: Kernels,
+  data: LutScanData,
+  tables: LutQueryTables,
+  q: number,
+  shortlist: TopK,
+  k: number,
+  options: LutSearchOptions,
+  floatTablePtr: number,
+  slotsPtr: number,
+  valuesPtr: number,
+  result: SearchResult,
+): void {
+  const { arena } = kernels;
+  const lutValues = data.positions * 16;
+  const n = shortlist.size;
+  const slots = new Int32Array(n);
+  shortlist.drainInto(new Float32Array(n), slots);
+  arena.f32(floatTablePtr, lutValues).set(tables.f32.subarray(q * lutValues, (q + 1) * lutValues));
+  arena.i32(slotsPtr, n).set(slots);
+  kernels.lutScoreVectors(floatTablePtr, data.positions, data.codesPtr, data.scalesPtr, data.offsetsPtr, slotsPtr, n, valuesPtr);
+  const values = arena.f32(valuesPtr, n);
+  const constant = tables.constants[q]!;
+  const minScore = options.minScore ?? -Infinity;
+  const maxScore = options.maxScore ?? Infinity;
+  const top = new TopK(k);
+  for (let i = 0; i < n; i++) {
+    const score = Math.fround(values[i]! + constant);
+    if (score < minScore || score > maxScore) continue;
+    top.push(score, slots[i]!);
+  }
+  result.counts[q] = top.drainInto(result.scores, result.slots, q * k);
+}
+
+function drainWithConstant(heap: TopK, constant: number, result: SearchResult, offset: number): number {
+  const n = heap.drainInto(result.scores, result.slots, offset);
+  if (constant !== 0) for (let i = 0; i < n; i++) result.scores[offset + i] = Math.fround(result.scores[offset + i]! + constant);
+  return n;
+}

@@ -1,0 +1,644 @@
+import {
+  CapacityError,
+  CorruptFileError,
+  DimensionMismatchError,
+  InvalidArgumentError,
+  SlotBitset,
+  SlotList,
+  UnsupportedOperationError,
+  checkBatch,
+  checkDim,
+  checkK,
+  emptySearchResult,
+  getKernels,
+  lutParamStride,
+  normalized,
+  parseMetric,
+  TopK,
+  type IndexCapabilities,
+  type KernelChoice,
+  type Kernels,
+  type Metric,
+  type SearchOptions,
+  type SearchResult,
+  type SlotFilter,
+  type VectorIndex,
+} from '@quiver/core-math';
+import { decodeTurbovec, encodeTurbovecV7, type TurbovecParts } from '@quiver/io-formats';
+import { packRow } from '../bit-packing.js';
+import type { TurboQuantCalibration } from '../calibration.js';
+import { TurboQuantCodec, type TurboQuantBitWidth } from '../turboquant-codec.js';
+import { BlockedCodes } from './blocked-codes.js';
+import { lutSearch, type LutQueryTables, type LutScanData, type LutSearchExecutor, type LutSearchOptions } from './lut-search.js';
+import { OriginalRows, parseOriginals, type OriginalsStorage } from './originals.js';
+import { buildQueryTables, NibbleLayout } from './query-tables.js';
+
+export type TurboQuantIndexBitWidth = 1 | 2 | 3 | 4;
+
+export interface TurboQuantIndexOptions {
+  /** Vector dimension; when omitted, the first `add` fixes it. */
+  readonly dim?: number;
+  /** Bits per coordinate: 2, 3 or 4 (turbovec's), or 1 (default 4). */
+  readonly bitWidth?: TurboQuantIndexBitWidth;
+  /** `dot` (default, turbovec's inner product), `cosine` (unit vectors) or `l2`, or an alias. */
+  readonly metric?: Metric | string;
+  /**
+   * Keep the added vectors beside the codes, for exact rerank and exact `reconstruct`: `float32`
+   * (dim × 4 more bytes per vector) or `float16` (dim × 2). Default `none`.
+   */
+  readonly originals?: OriginalsStorage;
+  /**
+   * Early exit of the scan, in standard deviations of a partial score (default 4): a vector whose
+   * partial lookup-table sum falls this far below its share of the current k-th score stops being
+   * scanned. `false` scores every vector fully (the exact TurboQuant estimator ranking).
+   */
+  readonly earlyExit?: number | false;
+  /** The rerank searches use unless they say otherwise (default off; see `TurboQuantSearchOptions.rerank`). */
+  readonly rerank?: boolean | number | TurboQuantRerank;
+  /** Kernel backend: `auto` (default), `wasm` or `js`. */
+  readonly kernels?: KernelChoice;
+}
+
+/** Scores the candidates of one query exactly: `out[i]` for `slots[i]`, higher is better. */
+export type RerankScorer = (query: Float32Array, slots: Int32Array, out: Float32Array) => void;
+
+export interface TurboQuantRerank {
+  /** Candidates rescored per query: k × factor (default 8 at 3-4 bits, 16 at 2 bits, 32 at 1 bit). */
+  readonly factor?: number;
+  /** Caller-supplied exact scores (e.g. from vectors kept elsewhere); default: the stored originals. */
+  readonly score?: RerankScorer;
+}
+
+export interface TurboQuantSearchOptions extends SearchOptions {
+  /** Alias of `filter`: only these slots are returned. */
+  readonly mask?: SlotFilter;
+  /** Exact rerank of a shortlist: `true`, a factor, or options. Off by default. */
+  readonly rerank?: boolean | number | TurboQuantRerank;
+  /** Overrides the index's early-exit setting for this search. */
+  readonly earlyExit?: number | false;
+}
+
+export interface TurboQuantSearchAsyncOptions extends TurboQuantSearchOptions {
+  /** Runs the scan elsewhere, e.g. `TurboQuantPool` of `@quiver/quant/node` (worker threads). */
+  readonly executor?: LutSearchExecutor;
+}
+
+/** Options of `TurboQuantIndex.fromBytes`. */
+export interface TurboQuantLoadOptions {
+  /** The metric to search with (turbovec files carry none; default `dot`). */
+  readonly metric?: Metric | string;
+  readonly earlyExit?: number | false;
+  readonly kernels?: KernelChoice;
+  readonly rerank?: boolean | number | TurboQuantRerank;
+}
+
+const CAPABILITIES: IndexCapabilities = Object.freeze({
+  remove: false,
+  swapRemove: true,
+  compact: false,
+  filter: true,
+  threshold: true,
+  exact: false,
+  serialize: true,
+});
+
+const DEFAULT_EARLY_EXIT = 4;
+const RERANK_FACTORS: Readonly<Record<number, number>> = { 1: 32, 2: 16, 3: 8, 4: 8 };
+const MAX_SLOTS = 0x7fffffff;
+const MAX_RESULT_ENTRIES = 2 ** 27;
+const BIT_WIDTHS: readonly number[] = [1, 2, 3, 4];
+const EMPTY_LUT_OPTIONS: Omit<LutSearchOptions, 'scratch'> = { shortlist: 1, exitBar: 'k', correct: true };
+
+interface SearchPlan {
+  /** Nothing can match: no vectors, or none admitted. */
+  readonly empty: boolean;
+  readonly queryCount: number;
+  /** The queries as scored (normalized under cosine). */
+  readonly queries: Float32Array;
+  readonly tables: LutQueryTables | undefined;
+  readonly lutOptions: Omit<LutSearchOptions, 'scratch'>;
+  readonly rerank: { factor: number; score: RerankScorer | undefined } | undefined;
+}
+
+/**
+ * A TurboQuant index (turbovec's `TurboQuantIndex`): vectors compressed to 1-4 bits per coordinate,
+ * scored with SIMD lookup tables over 32-vector blocks, searched exhaustively with an early exit.
+ *
+ * Memory without originals: `bitWidth × paddedDim / 8` bytes of codes and a 4-byte scale per vector
+ * (3-bit codes take 4-bit nibbles in the scan layout, `paddedDim / 2` bytes; l2 adds a 4-byte
+ * offset), plus the capacity slack of the last blocks. Slots are positional: `swapRemove` moves the
+ * last vector into the hole. Codes are byte-identical to turbovec's, and `toBytes` writes its v7 file.
+ */
+export class TurboQuantIndex implements VectorIndex {
+  readonly kind = 'turboquant';
+  readonly metric: Metric;
+  readonly bitWidth: TurboQuantIndexBitWidth;
+  readonly capabilities: IndexCapabilities = CAPABILITIES;
+  readonly originals: OriginalsStorage;
+  private readonly kernels: Kernels;
+  private readonly earlyExit: number | false;
+  private readonly defaultRerank: TurboQuantSearchOptions['rerank'];
+  private dimension = 0;
+  private codec: TurboQuantCodec | undefined;
+  private layout: NibbleLayout | undefined;
+  private codes: BlockedCodes | undefined;
+  private rows: OriginalRows | undefined;
+  private nibbles = new Uint8Array(0);
+  private rowCodes = new Uint8Array(0);
+  private disposed = false;
+  private pendingScans = 0;
+
+  constructor(options: TurboQuantIndexOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    const bitWidth = options.bitWidth ?? 4;
+    if (!BIT_WIDTHS.includes(bitWidth)) throw new InvalidArgumentError('bitWidth', `must be 1, 2, 3 or 4, got ${String(bitWidth)}`);
+    this.bitWidth = bitWidth;
+    this.metric = parseMetric(options.metric ?? 'dot');
+    this.originals = parseOriginals(options.originals);
+    this.earlyExit = checkEarlyExit(options.earlyExit);
+    this.defaultRerank = options.rerank;
+    this.kernels = getKernels(options.kernels ?? 'auto');
+    if (options.dim !== undefined) this.fixDim(checkDim(options.dim));
+  }
+
+  /** 0 until the first add when constructed without a dim. */
+  get dim(): number {
+    return this.dimension;
+  }
+
+  get size(): number {
+    return this.codes?.count ?? 0;
+  }
+
+  get slotCount(): number {
+    return this.size;
+  }
+
+  /** turbovec's name for `size`. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Arena bytes per stored vector, without capacity slack: codes, scale, l2 offset, originals. */
+  get bytesPerVector(): number {
+    if (!this.layout) return 0;
+    return this.layout.positions / 2 + 4 + (this.metric === 'l2' ? 4 : 0) + (this.rows?.bytesPerRow ?? 0);
+  }
+
+  /** Arena bytes held (including capacity slack). */
+  get bytesHeld(): number {
+    return (this.codes?.bytesHeld ?? 0) + (this.rows?.bytesHeld ?? 0);
+  }
+
+  /** The TQ+ calibration the codes are encoded under, or undefined (plain TurboQuant). */
+  get calibration(): TurboQuantCalibration | undefined {
+    return this.codec?.calibration;
+  }
+
+  /** The codec (rotation, codebook, calibration) once the dimension is known. */
+  get quantizer(): TurboQuantCodec | undefined {
+    return this.codec;
+  }
+
+  /**
+   * Appends vectors and returns the first new slot. `vectors` is row-major n × dim; before the
+   * dimension is known, a Float32Array is one vector, or pass an array of rows.
+   */
+  add(vectors: Float32Array | readonly ArrayLike<number>[]): number {
+    this.checkMutable('add');
+    const flat = this.flatten(vectors);
+    const n = checkBatch(flat, this.dimension);
+    const rows = this.metric === 'cosine' ? normalized(flat, this.dimension, 'throw') : flat;
+    const first = this.size;
+    if (first + n > MAX_SLOTS) throw new CapacityError(`TurboQuantIndex holds at most ${MAX_SLOTS} vectors`);
+    const encoded = this.codec!.encode(rows);
+    this.codes!.reserve(first + n, first === 0);
+    if (this.rows) this.rows.reserve(first + n, first === 0 ? n : Math.max(first + n, Math.ceil((first + n) * 1.5)));
+    for (let i = 0; i < n; i++) this.storeRow(first + i, encoded.codes, i, encoded.scales[i]!);
+    this.rows?.write(first, rows);
+    this.codes!.setCount(first + n);
+    return first;
+  }
+
+  /**
+   * Removes `slot` in O(1) by moving the last vector into it. Returns the moved vector's former slot
+   * (now living at `slot`), or -1 when `slot` was the last one.
+   */
+  swapRemove(slot: number): number {
+    this.checkMutable('swapRemove');
+    this.checkSlot(slot);
+    const last = this.size - 1;
+    if (slot !== last) {
+      this.codes!.moveRow(last, slot);
+      this.rows?.moveRow(last, slot);
+    }
+    this.codes!.setCount(last);
+    return slot === last ? -1 : last;
+  }
+
+  /**
+   * The best k slots per query (query-major, best first): lookup-table scan with early exit, then
+   * either the float TurboQuant estimate of a shortlist or, with `rerank`, exact scores of a larger one.
+   * A filter returns exactly min(k, admitted) results (fewer only through minScore / maxScore).
+   */
+  search(queries: Float32Array, k: number, options: TurboQuantSearchOptions = {}): SearchResult {
+    const plan = this.planSearch(queries, k, options);
+    if (plan.empty) return emptySearchResult(plan.queryCount, k);
+    const found = lutSearch(this.kernels, this.scanData(), plan.tables!, k, plan.lutOptions);
+    return plan.rerank ? this.rerankResults(found, plan.queries, k, plan.rerank, options) : found;
+  }
+
+  /**
+   * `search` with the scan run by an executor (the worker pool) when one is given. While the
+   * promise is pending, operations that move codes (add, swapRemove, calibrate, dispose) throw.
+   */
+  async searchAsync(queries: Float32Array, k: number, options: TurboQuantSearchAsyncOptions = {}): Promise<SearchResult> {
+    const { executor, ...searchOptions } = options;
+    if (!executor) return this.search(queries, k, searchOptions);
+    const plan = this.planSearch(queries, k, searchOptions);
+    if (plan.empty) return emptySearchResult(plan.queryCount, k);
+    this.pendingScans++;
+    let found: SearchResult;
+    try {
+      found = await executor.lutSearch(this.scanData(), plan.tables!, k, plan.lutOptions);
+    } finally {
+      this.pendingScans--;
+    }
+    return plan.rerank ? this.rerankResults(found, plan.queries, k, plan.rerank, searchOptions) : found;
+  }
+
+  /** Validates a search and prepares it: normalized queries, their tables, the scan options. */
+  private planSearch(queries: Float32Array, k: number, options: TurboQuantSearchOptions): SearchPlan {
+    this.checkUsable('search');
+    checkK(k);
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    if (this.dimension === 0) {
+      if (!(queries instanceof Float32Array) || queries.length === 0) throw new InvalidArgumentError('queries', 'must be a non-empty Float32Array');
+      checkBatch(queries, queries.length, 'queries');
+      return { empty: true, queryCount: 1, queries, tables: undefined, lutOptions: EMPTY_LUT_OPTIONS, rerank: undefined };
+    }
+    const queryCount = checkBatch(queries, this.dimension, 'queries');
+    if (queryCount * k > MAX_RESULT_ENTRIES) throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries`);
+    checkThreshold(options.minScore, 'minScore');
+    checkThreshold(options.maxScore, 'maxScore');
+    const filter = options.filter ?? options.mask;
+    if (filter !== undefined && (filter === null || typeof (filter as SlotFilter).has !== 'function')) {
+      throw new InvalidArgumentError('filter', 'must have a has(slot) method (SlotBitset, SlotList, ...)');
+    }
+    const rerank = this.rerankPlan(options.rerank ?? this.defaultRerank, k);
+    const earlyExit = options.earlyExit === undefined ? this.earlyExit : checkEarlyExit(options.earlyExit);
+    const prepared = this.metric === 'cosine' ? normalized(queries, this.dimension, 'throw', 'queries') : queries;
+    const maskWords = filter === undefined ? undefined : this.maskWords(filter);
+    if (this.size === 0 || (maskWords && maskWords.every((w) => w === 0))) {
+      return { empty: true, queryCount, queries: prepared, tables: undefined, lutOptions: EMPTY_LUT_OPTIONS, rerank };
+    }
+    const lutOptions: Omit<LutSearchOptions, 'scratch'> = {
+      shortlist: rerank ? Math.max(k, k * rerank.factor) : k + Math.max(8, k >> 1),
+      exitBar: rerank ? 'shortlist' : 'k',
+      correct: rerank === undefined,
+      maskWords,
+      minScore: options.minScore,
+      maxScore: options.maxScore,
+    };
+    return { empty: false, queryCount, queries: prepared, tables: this.queryTables(prepared, queryCount, earlyExit), lutOptions, rerank };
+  }
+
+  /** Builds the search layout up front. The blocked layout is maintained on every add, so this only validates state. */
+  prepare(): void {
+    this.checkUsable('prepare');
+  }
+
+  /**
+   * Fits a TQ+ calibration on `sample` (n × dim rows, ~1000 recommended) and re-encodes every stored
+   * vector under it: from the originals when kept, else from their decoded approximation.
+   */
+  calibrate(sample: Float32Array): TurboQuantCalibration {
+    this.checkMutable('calibrate');
+    const flat = this.flatten(sample);
+    checkBatch(flat, this.dimension, 'sample');
+    const rows = this.metric === 'cosine' ? normalized(flat, this.dimension, 'throw', 'sample') : flat;
+    const current = this.size > 0 ? this.storedVectors() : undefined;
+    const calibration = this.codec!.fitCalibration(rows);
+    if (current) this.reencode(current);
+    return calibration;
+  }
+
+  /** Adopts a calibration exported from another index (shards then score alike); re-encodes stored vectors. */
+  setCalibration(calibration: TurboQuantCalibration | undefined): void {
+    this.checkMutable('setCalibration');
+    if (!this.codec) throw new UnsupportedOperationError('TurboQuantIndex', 'setCalibration', 'the dimension is not known yet');
+    const current = this.size > 0 ? this.storedVectors() : undefined;
+    this.codec.calibration = calibration;
+    if (current) this.reencode(current);
+  }
+
+  /** The stored vector of a slot: the original when kept, else TurboQuant's reconstruction. */
+  reconstruct(slot: number, out?: Float32Array): Float32Array {
+    this.checkUsable('reconstruct');
+    this.checkSlot(slot);
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== this.dimension)) {
+      throw new DimensionMismatchError(this.dimension, (out as { length?: number })?.length ?? 0, 'out');
+    }
+    const target = out ?? new Float32Array(this.dimension);
+    if (this.rows) return this.rows.read(slot, target);
+    const codec = this.codec!;
+    const packed = new Uint8Array(codec.bytesPerRow);
+    this.packedRow(slot, packed, 0);
+    return codec.decode(packed, Float32Array.of(this.codes!.scaleOf(slot)), target);
+  }
+
+  /** Packed codes (turbovec's bit-plane layout) and scales of every vector. */
+  packedCodes(): { codes: Uint8Array; scales: Float32Array } {
+    this.checkUsable('packedCodes');
+    const bytes = this.codec?.bytesPerRow ?? 0;
+    const codes = new Uint8Array(this.size * bytes);
+    for (let v = 0; v < this.size; v++) this.packedRow(v, codes, v * bytes);
+    return { codes, scales: this.codes?.scalesCopy() ?? new Float32Array(0) };
+  }
+
+  /** turbovec's neutral file parts (what `.tv` files hold). */
+  toParts(): TurbovecParts {
+    this.checkUsable('toParts');
+    if (this.bitWidth === 1) throw new UnsupportedOperationError('TurboQuantIndex', 'turbovec files', '1-bit codes are a Quiver extension');
+    if (this.dimension !== 0 && this.dimension % 8 !== 0) {
+      throw new UnsupportedOperationError('TurboQuantIndex', 'turbovec files', `dimension ${this.dimension} is not a multiple of 8`);
+    }
+    const { codes, scales } = this.packedCodes();
+    const codec = this.codec;
+    return {
+      dim: this.dimension,
+      bitWidth: this.bitWidth,
+      count: this.size,
+      packedCodes: codes,
+      scales,
+      calibration: codec?.calibration ? { shift: codec.calibration.shift, scale: codec.calibration.scale } : undefined,
+      codebook: codec ? { boundaries: codec.boundaries, centroids: codec.centroids } : undefined,
+    };
+  }
+
+  /** turbovec 1.0's v7 snapshot (`.tv`), byte-identical to what turbovec writes for the same codes. */
+  toBytes(): Uint8Array {
+    return encodeTurbovecV7(this.toParts());
+  }
+
+  /** Reads any turbovec index file (v7, v6, v5 or the simple layout). */
+  static fromBytes(bytes: Uint8Array, options: TurboQuantLoadOptions = {}): TurboQuantIndex {
+    return TurboQuantIndex.fromParts(decodeTurbovec(bytes), options);
+  }
+
+  /** Builds an index from turbovec's file parts (validated by the reader). */
+  static fromParts(parts: TurbovecParts, options: TurboQuantLoadOptions = {}): TurboQuantIndex {
+    const index = new TurboQuantIndex({
+      bitWidth: parts.bitWidth as TurboQuantIndexBitWidth,
+      metric: options.metric ?? 'dot',
+      ...(parts.dim > 0 ? { dim: parts.dim } : {}),
+      ...(options.earlyExit !== undefined ? { earlyExit: options.earlyExit } : {}),
+      ...(options.kernels ? { kernels: options.kernels } : {}),
+      ...(options.rerank !== undefined ? { rerank: options.rerank } : {}),
+    });
+    if (parts.dim === 0) return index;
+    const codec = index.codec!;
+    if (parts.codebook && !(sameValues(parts.codebook.centroids, codec.centroids) && sameValues(parts.codebook.boundaries, codec.boundaries))) {
+      throw new CorruptFileError('header', `[@quiver/quant] the file's codebook is not the Lloyd-Max codebook of ${parts.bitWidth} bits at dim ${parts.dim}`);
+    }
+    if (parts.calibration) codec.calibration = { shift: parts.calibration.shift, scale: parts.calibration.scale };
+    index.installPacked(parts.packedCodes, parts.scales, parts.count);
+    return index;
+  }
+
+  /** Frees the arena memory. Idempotent; later calls other than `dispose` throw. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.pendingScans > 0) throw new UnsupportedOperationError('TurboQuantIndex', 'dispose', 'an async search is still running');
+    this.disposed = true;
+    this.codes?.dispose();
+    this.rows?.dispose();
+  }
+
+  /** The scan's view of the codes (arena pointers; valid until the next mutation). */
+  scanData(): LutScanData {
+    const codes = this.codes!;
+    return { codesPtr: codes.codesPtr, scalesPtr: codes.scalesPtr, offsetsPtr: codes.offsetsPtr, count: codes.count, positions: codes.positions };
+  }
+
+  /** Prepared lookup tables of a batch of (normalized under cosine) queries. */
+  queryTables(queries: Float32Array, queryCount: number, earlyExit: number | false): LutQueryTables {
+    const codec = this.codec!;
+    const layout = this.layout!;
+    const lutValues = layout.positions * 16;
+    const stride = lutParamStride(layout.positions);
+    const tables: LutQueryTables = {
+      queryCount,
+      u8: new Uint8Array(queryCount * lutValues),
+      params: new Float32Array(queryCount * stride),
+      f32: new Float32Array(queryCount * lutValues),
+      constants: new Float32Array(queryCount),
+    };
+    const l2 = this.metric === 'l2';
+    const calibration = codec.calibration;
+    const biasTerms = calibration ? new Float64Array(codec.paddedDim) : undefined;
+    const rotated = new Float32Array(codec.paddedDim);
+    for (let q = 0; q < queryCount; q++) {
+      const query = queries.subarray(q * this.dimension, (q + 1) * this.dimension);
+      const prepared = codec.prepareQueryWithBias(query, rotated);
+      if (biasTerms && calibration) {
+        for (let d = 0; d < codec.paddedDim; d++) biasTerms[d] = -(prepared.query[d]! * calibration.scale[d]!) * calibration.shift[d]!;
+      }
+      buildQueryTables(layout, codec.centroids, { query: prepared.query, biasTerms, factor: l2 ? 2 : 1, earlyExit: earlyExit || undefined }, {
+        u8: tables.u8.subarray(q * lutValues, (q + 1) * lutValues),
+        params: tables.params.subarray(q * stride, (q + 1) * stride),
+        f32: tables.f32.subarray(q * lutValues, (q + 1) * lutValues),
+      });
+      if (l2) {
+        let norm = 0;
+        for (let j = 0; j < this.dimension; j++) norm += query[j]! * query[j]!;
+        tables.constants[q] = Math.fround(-norm);
+      }
+    }
+    return tables;
+  }
+
+  private rerankPlan(option: TurboQuantSearchOptions['rerank'], k: number): { factor: number; score: RerankScorer | undefined } | undefined {
+    if (option === undefined || option === false) return undefined;
+    const spec: TurboQuantRerank = option === true ? {} : typeof option === 'number' ? { factor: option } : option;
+    if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError('rerank', 'must be a boolean, a factor or an object');
+    const factor = spec.factor ?? RERANK_FACTORS[this.bitWidth]!;
+    if (!Number.isInteger(factor) || factor < 1 || k * factor > MAX_RESULT_ENTRIES) {
+      throw new InvalidArgumentError('rerank.factor', `must be a positive integer, got ${String(factor)}`);
+    }
+    if (spec.score !== undefined && typeof spec.score !== 'function') throw new InvalidArgumentError('rerank.score', 'must be a function');
+    if (spec.score === undefined && !this.rows) {
+      throw new UnsupportedOperationError('TurboQuantIndex', 'rerank', "no originals are stored (construct with originals: 'float32' or 'float16', or pass rerank.score)");
+    }
+    return { factor, score: spec.score };
+  }
+
+  /** Rescores each query's shortlist exactly and keeps the best k within the score bounds. */
+  private rerankResults(
+    shortlists: SearchResult,
+    queries: Float32Array,
+    k: number,
+    rerank: { factor: number; score: RerankScorer | undefined },
+    options: TurboQuantSearchOptions,
+  ): SearchResult {
+    const result = emptySearchResult(shortlists.queryCount, k);
+    const minScore = options.minScore ?? -Infinity;
+    const maxScore = options.maxScore ?? Infinity;
+    const top = new TopK(k);
+    const values = new Float32Array(shortlists.k);
+    for (let q = 0; q < shortlists.queryCount; q++) {
+      const n = shortlists.counts[q]!;
+      const slots = shortlists.slots.slice(q * shortlists.k, q * shortlists.k + n);
+      const query = queries.subarray(q * this.dimension, (q + 1) * this.dimension);
+      if (rerank.score) rerank.score(query, slots, values);
+      else this.rows!.score(query, this.metric, slots, n, values);
+      for (let i = 0; i < n; i++) {
+        const score = Math.fround(values[i]!);
+        if (!(score >= minScore && score <= maxScore)) continue;
+        top.push(score, slots[i]!);
+      }
+      result.counts[q] = top.drainInto(result.scores, result.slots, q * k);
+    }
+    return result;
+  }
+
+  private fixDim(dim: number): void {
+    this.dimension = dim;
+    const codec = new TurboQuantCodec({ dim, bitWidth: this.bitWidth as TurboQuantBitWidth });
+    this.codec = codec;
+    this.layout = new NibbleLayout(this.bitWidth, codec.paddedDim);
+    this.codes = new BlockedCodes(this.kernels, this.layout.positions, this.metric === 'l2');
+    if (this.originals !== 'none') this.rows = new OriginalRows(this.kernels, dim, this.originals);
+    this.nibbles = new Uint8Array(this.layout.positions);
+    this.rowCodes = new Uint8Array(codec.paddedDim);
+  }
+
+  /** Validates the input shape and, before the first add, fixes the dimension from it. */
+  private flatten(vectors: Float32Array | readonly ArrayLike<number>[]): Float32Array {
+    if (Array.isArray(vectors)) {
+      if (vectors.length === 0) throw new InvalidArgumentError('vectors', 'must not be empty');
+      const width = (vectors[0] as ArrayLike<number> | undefined)?.length;
+      if (typeof width !== 'number' || width === 0) throw new InvalidArgumentError('vectors', 'rows must be non-empty arrays');
+      if (this.dimension === 0) this.fixDim(checkDim(width));
+      if (width !== this.dimension) throw new DimensionMismatchError(this.dimension, width, 'vectors');
+      const flat = new Float32Array(vectors.length * width);
+      vectors.forEach((row, r) => {
+        if (row?.length !== width) throw new DimensionMismatchError(width, row?.length ?? 0, `vectors row ${r}`);
+        for (let j = 0; j < width; j++) flat[r * width + j] = Number(row[j]);
+      });
+      return flat;
+    }
+    if (!(vectors instanceof Float32Array)) throw new InvalidArgumentError('vectors', 'must be a Float32Array or an array of rows');
+    if (vectors.length === 0) throw new InvalidArgumentError('vectors', 'must not be empty');
+    if (this.dimension === 0) {
+      checkBatch(vectors, vectors.length); // validate before committing the dimension
+      this.fixDim(checkDim(vectors.length));
+    }
+    return vectors;
+  }
+
+  /** Writes row `v` from packed row `row` of `packed`, with its scale (and l2 offset). */
+  private storeRow(v: number, packed: Uint8Array, row: number, scale: number): void {
+    const codec = this.codec!;
+    let offset = 0;
+    if (this.metric === 'l2') offset = -this.reconstructionNormSquared(codec.unpackRow(packed, row, this.rowCodes), scale);
+    this.codes!.writePackedRow(v, packed, row * codec.bytesPerRow, this.bitWidth, codec.paddedDim / 8, scale, offset);
+  }
+
+  /** ‖x̂‖² of a stored vector: scale² · Σ_d (centroid[code_d] / calScale_d − shift_d)² (the rotation keeps norms). */
+  private reconstructionNormSquared(codes: Uint8Array, scale: number): number {
+    const codec = this.codec!;
+    const centroids = codec.centroids;
+    const calibration = codec.calibration;
+    let sum = 0;
+    for (let d = 0; d < codec.paddedDim; d++) {
+      const value = calibration
+        ? centroids[codes[d]!]! * Math.fround(1 / calibration.scale[d]!) - calibration.shift[d]!
+        : centroids[codes[d]!]!;
+      sum += value * value;
+    }
+    return Math.fround(scale * scale * sum);
+  }
+
+  private packedRow(v: number, out: Uint8Array, offset: number): void {
+    const codec = this.codec!;
+    this.layout!.toCodes(this.codes!.readNibbles(v, this.nibbles), this.rowCodes);
+    packRow(this.rowCodes, codec.paddedDim, this.bitWidth, out, offset);
+  }
+
+  /** Installs validated packed codes and scales (a loader's rows). */
+  private installPacked(packed: Uint8Array, scales: Float32Array, count: number): void {
+    this.codes!.reserve(count, true);
+    for (let v = 0; v < count; v++) this.storeRow(v, packed, v, scales[v]!);
+    this.codes!.setCount(count);
+  }
+
+  /** Every stored vector as floats: the originals, or the decoded codes. */
+  private storedVectors(): Float32Array {
+    const out = new Float32Array(this.size * this.dimension);
+    const row = new Float32Array(this.dimension);
+    for (let v = 0; v < this.size; v++) out.set(this.reconstruct(v, row), v * this.dimension);
+    return out;
+  }
+
+  /** Re-encodes every stored vector (after the calibration changed). */
+  private reencode(vectors: Float32Array): void {
+    const encoded = this.codec!.encode(vectors);
+    for (let v = 0; v < this.size; v++) this.storeRow(v, encoded.codes, v, encoded.scales[v]!);
+  }
+
+  /** One u32 per block of the admitted slots (bit = lane). */
+  private maskWords(filter: SlotFilter): Uint32Array {
+    const count = this.size;
+    if (filter instanceof SlotBitset) {
+      const words = new Uint32Array(Math.ceil(count / 32));
+      words.set(filter.words.subarray(0, Math.min(words.length, filter.words.length)));
+      // Bits past the filter's own size are not members.
+      for (let slot = filter.size; slot < Math.min(words.length * 32, count); slot++) words[slot >>> 5]! &= ~(1 << (slot & 31));
+      return words;
+    }
+    const bitset = new SlotBitset(count);
+    if (filter instanceof SlotList) {
+      for (const slot of filter.slots()) if (Number.isInteger(slot) && slot >= 0 && slot < count) bitset.add(slot);
+    } else {
+      for (let slot = 0; slot < count; slot++) if (filter.has(slot)) bitset.add(slot);
+    }
+    return bitset.words;
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.size) {
+      throw new InvalidArgumentError('slot', `must be an integer in [0, ${this.size}), got ${slot}`);
+    }
+  }
+
+  private checkMutable(operation: string): void {
+    this.checkUsable(operation);
+    if (this.pendingScans > 0) {
+      throw new UnsupportedOperationError('TurboQuantIndex', operation, 'an async search is reading the codes; await it first');
+    }
+  }
+
+  private checkUsable(operation: string): void {
+    if (this.disposed) throw new UnsupportedOperationError('TurboQuantIndex', operation, 'the index was disposed');
+  }
+}
+
+function checkEarlyExit(value: number | false | undefined): number | false {
+  if (value === undefined) return DEFAULT_EARLY_EXIT;
+  if (value === false || value === 0) return false;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new InvalidArgumentError('earlyExit', `must be false or a positive number of standard deviations, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkThreshold(value: number | undefined, argument: string): void {
+  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+    throw new InvalidArgumentError(argument, `must be a number, got ${String(value)}`);
+  }
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
