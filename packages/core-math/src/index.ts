@@ -79,15 +79,16 @@ export {
   createJsLutKernels,
   LUT_BLOCK,
   LUT_STAGE_GROUPS,
+  lutStageCount,
   LUT_PARAM_HEAD,
   LUT_STAGE_PARAMS,
   LUT_MAX_ENTRY,
   lutParamStride,
-  lutStageCount,
   lutBlockBytes,
   lutLaneByte,
 } from './kernels/lut-kernels.js';
 export type { PqKernels } from './kernels/pq-kernels.js';
-export { GraphWalker, GRAPH_CONTEXT, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND } from './kernels/graph-kernels.js';
+export { GraphWalker, GRAPH_CONTEXT, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND, GRAPH_BATCH_ENTRY } from './kernels/graph-kernels.js';
 export type { GraphKernels, GraphScoring } from './kernels/graph-kernels.js';
 export type { TransformKernels } from './kernels/transform-kernels.js';
+export { transformScratchBytes, transformCalibrationBytes } from './kernels/transform-kernels.js';

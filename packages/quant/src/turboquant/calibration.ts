@@ -54,7 +54,10 @@ export function fitCalibrationFromRotated(
   const column = new Float32Array(n);
   for (let d = 0; d < dim; d++) {
     for (let i = 0; i < n; i++) column[i] = rotated[i * dim + d]!;
-    column.sort();
+    // The two order statistics of the sorted column, without sorting it: after selecting rank hi,
+    // everything before it is no larger, so rank lo lies in [0, hi).
+    selectRank(column, hi, 0, n - 1);
+    selectRank(column, lo, 0, hi - 1);
     const qLo = column[lo]!;
     const span = Math.fround(column[hi]! - qLo);
     if (span > minSpan) {
@@ -64,6 +67,37 @@ export function fitCalibrationFromRotated(
     }
   }
   return { shift, scale };
+}
+
+/**
+ * Quickselect (Hoare partition, median-of-three pivot): moves the k-th smallest value of
+ * `a[left ..= right]` to index k, with no larger value before it and no smaller one after it. The
+ * value equals `sorted[k]` (up to the sign of a zero, which the fit's arithmetic does not see).
+ */
+export function selectRank(a: Float32Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    if (a[mid]! < a[left]!) swap(a, mid, left);
+    if (a[right]! < a[left]!) swap(a, right, left);
+    if (a[right]! < a[mid]!) swap(a, right, mid);
+    const pivot = a[mid]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+function swap(a: Float32Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 /**

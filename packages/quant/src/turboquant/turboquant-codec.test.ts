@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '@quiver/core-math';
+import { Arena, SeededRandom, createKernels, wasmAvailable } from '@quiver/core-math';
 import { turbovecCellSeed, turbovecLcgVectors } from '@quiver/io-formats';
 import { TurboQuantCodec, type TurboQuantBitWidth } from './turboquant-codec.js';
 
@@ -70,6 +70,17 @@ describe('TurboQuantCodec validation', () => {
     );
   });
 
+  it('names the row and column of a bad value deep in a batch (checked while encoding)', () => {
+    for (const backend of wasmAvailable() ? (['js', 'wasm'] as const) : (['js'] as const)) {
+      const codec = new TurboQuantCodec({ dim: 16, bitWidth: 4, kernels: createKernels(new Arena(), backend) });
+      const rows = gaussianRows(1000, 16, 4);
+      rows[700 * 16 + 3] = -1e16;
+      expect(() => codec.encode(rows)).toThrow(/row 700, column 3/);
+      rows[700 * 16 + 3] = Math.fround(9.99e15); // below the cap: accepted
+      expect(codec.encode(rows).scales.length).toBe(1000);
+    }
+  });
+
   it('rejects an unusable imported calibration', () => {
     const codec = new TurboQuantCodec({ dim: 16, bitWidth: 4 });
     const shift = new Float32Array(16);
@@ -88,6 +99,20 @@ describe('TurboQuantCodec validation', () => {
 });
 
 describe('TurboQuantCodec behaviour', () => {
+  it('encodes, rotates and prepares queries identically on the WebAssembly and TypeScript kernels', () => {
+    if (!wasmAvailable()) return;
+    for (const [dim, bitWidth] of [[100, 1], [100, 8], [200, 3], [1536, 4]] as const) {
+      const [js, wasm] = (['js', 'wasm'] as const).map((backend) => new TurboQuantCodec({ dim, bitWidth, kernels: createKernels(new Arena(), backend) }));
+      const data = gaussianRows(40, dim, dim + bitWidth);
+      expect(wasm.encode(data)).toEqual(js.encode(data));
+      wasm.calibration = js.fitCalibration(data);
+      expect(wasm.fitCalibration(data)).toEqual(js.calibration);
+      expect(wasm.encode(data)).toEqual(js.encode(data));
+      expect(wasm.rotate(data)).toEqual(js.rotate(data));
+      expect(wasm.prepareQueryWithBias(data.subarray(0, dim))).toEqual(js.prepareQueryWithBias(data.subarray(0, dim)));
+    }
+  });
+
   it('stores scale 0 for a zero vector and encodes it without NaN', () => {
     const codec = new TurboQuantCodec({ dim: 64, bitWidth: 4 });
     const { scales } = codec.encode(new Float32Array(64));

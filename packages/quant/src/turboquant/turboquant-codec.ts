@@ -1,6 +1,5 @@
-import { DimensionMismatchError, InvalidArgumentError } from '@quiver/core-math';
-import { BoundaryGrid } from './boundary-grid.js';
-import { packRow, unpackRowAt } from './bit-packing.js';
+import { DimensionMismatchError, InvalidArgumentError, getKernels, type Kernels } from '@quiver/core-math';
+import { unpackRowAt } from './bit-packing.js';
 import {
   MAX_COORDINATE_MAGNITUDE,
   TQPLUS_MIN_CALIBRATION_ROWS,
@@ -8,6 +7,7 @@ import {
   fitCalibrationFromRotated,
   type TurboQuantCalibration,
 } from './calibration.js';
+import { CodecWorkspace } from './codec-workspace.js';
 import { lloydMaxCodebook } from './codebook.js';
 import { TurboQuantRotation } from './rotation.js';
 
@@ -25,6 +25,9 @@ import { TurboQuantRotation } from './rotation.js';
  *    `d % 4`, combined `(c0 + c1) + (c2 + c3)`; `1/scale[d]` is an f32 reciprocal.
  * 6. Stored scale `= inner > 0.1 ? ‖v‖ / f32(inner) : 0` (f32). A zero or degenerate vector scores 0.
  * 7. Codes are packed as bit planes (see `bit-packing.ts`).
+ * Steps 1-7 run in one call of core-math's `turboQuantEncodeRows` kernel per chunk of rows
+ * (WebAssembly SIMD or its bit-identical TypeScript twin, per the codec's `kernels`); the rows are
+ * staged in the kernels' arena (see `codec-workspace.ts`).
  *
  * ## Scoring (turbovec's search): the estimator a scan must reproduce
  * For a query q: `qr = rotate(q)` (unscaled, not normalized), `qc[d] = qr[d] / scale[d]` (f32
@@ -54,16 +57,13 @@ import { TurboQuantRotation } from './rotation.js';
 /** Largest padded dimension (turbovec's `MAX_DIM`). */
 export const TURBOQUANT_MAX_DIM = 16384;
 export const TURBOQUANT_BIT_WIDTHS: readonly number[] = Object.freeze([1, 2, 3, 4, 8]);
-/** Norm at or below which a vector has no direction and is stored with scale 0. */
-const MIN_INPUT_NORM = Math.fround(1e-10);
-/** Reconstruction inner products at or below this are degenerate (turbovec's `DEGENERATE_INNER_EPS`). */
-const DEGENERATE_INNER = 0.1;
-
 export type TurboQuantBitWidth = 1 | 2 | 3 | 4 | 8;
 
 export interface TurboQuantCodecOptions {
   readonly dim: number;
   readonly bitWidth: TurboQuantBitWidth;
+  /** The kernels (and so the arena) encoding and rotation run on; default `getKernels()`. */
+  readonly kernels?: Kernels;
 }
 
 export interface EncodedRows {
@@ -102,15 +102,11 @@ export class TurboQuantCodec {
   /** Per-coordinate f64 copies of `shift` and `1/scale` (an f32 reciprocal); identity when uncalibrated. */
   private readonly shift64: Float64Array;
   private readonly invScale64: Float64Array;
-  // Per-row scratch, reused: an encode of one vector allocates nothing.
-  private readonly padded: Float32Array;
-  private readonly rotated: Float32Array;
-  private readonly scratch: Float32Array;
+  private readonly workspace: CodecWorkspace;
   private readonly rowCodes: Uint8Array;
-  private readonly grid: BoundaryGrid;
 
   constructor(options: TurboQuantCodecOptions) {
-    const { dim, bitWidth } = options ?? ({} as TurboQuantCodecOptions);
+    const { dim, bitWidth, kernels = getKernels() } = options ?? ({} as TurboQuantCodecOptions);
     if (!Number.isSafeInteger(dim) || dim <= 0) throw new InvalidArgumentError('dim', `must be a positive integer, got ${dim}`);
     const paddedDim = Math.ceil(dim / 8) * 8;
     if (paddedDim > TURBOQUANT_MAX_DIM) {
@@ -130,11 +126,8 @@ export class TurboQuantCodec {
     this.rotation = rotationFor(paddedDim);
     this.shift64 = new Float64Array(paddedDim);
     this.invScale64 = new Float64Array(paddedDim).fill(1);
-    this.padded = new Float32Array(paddedDim);
-    this.rotated = new Float32Array(paddedDim);
-    this.scratch = new Float32Array(paddedDim);
     this.rowCodes = new Uint8Array(paddedDim);
-    this.grid = new BoundaryGrid(this.boundaries);
+    this.workspace = new CodecWorkspace(kernels, this.rotation, dim, bitWidth, this.boundaries, this.centroids);
   }
 
   /**
@@ -151,6 +144,7 @@ export class TurboQuantCodec {
       this.currentCalibration = undefined;
       this.shift64.fill(0);
       this.invScale64.fill(1);
+      this.workspace.setCalibration(undefined, undefined);
       return;
     }
     const checked = checkCalibration(calibration, this.paddedDim);
@@ -159,6 +153,7 @@ export class TurboQuantCodec {
       this.shift64[d] = checked.shift[d]!;
       this.invScale64[d] = Math.fround(1 / checked.scale[d]!);
     }
+    this.workspace.setCalibration(checked.shift, checked.scale);
   }
 
   /**
@@ -172,11 +167,7 @@ export class TurboQuantCodec {
       throw new InvalidArgumentError('sample', `needs at least ${TQPLUS_MIN_CALIBRATION_ROWS} rows, got ${n}`);
     }
     const rotated = new Float32Array(n * this.paddedDim);
-    for (let i = 0; i < n; i++) {
-      const norm = this.normOfRow(sample, i);
-      const inv = norm > MIN_INPUT_NORM ? Math.fround(1 / norm) : 0;
-      this.rotation.rotateScaledInto(this.paddedRow(sample, i), this.paddedOffset(i), inv, rotated, i * this.paddedDim, this.scratch);
-    }
+    this.workspace.rotate(sample, n, true, rotated, 0);
     this.calibration = fitCalibrationFromRotated(rotated, n, this.paddedDim, this.centroids);
     return this.calibration!;
   }
@@ -185,15 +176,13 @@ export class TurboQuantCodec {
   rotate(vectors: Float32Array, out?: Float32Array): Float32Array {
     const n = this.checkRows(vectors, 'vectors');
     const result = this.outputArray(out, n * this.paddedDim, 'out');
-    for (let i = 0; i < n; i++) {
-      this.rotation.rotateScaledInto(this.paddedRow(vectors, i), this.paddedOffset(i), 1, result, i * this.paddedDim, this.scratch);
-    }
+    this.workspace.rotate(vectors, n, false, result, 0);
     return result;
   }
 
   /** Encodes n rows (n × dim): packed codes (n × bytesPerRow, turbovec's layout) and per-vector scales. */
   encode(vectors: Float32Array, out?: EncodedRows): EncodedRows {
-    const n = this.checkRows(vectors, 'vectors');
+    const n = this.checkShape(vectors, 'vectors'); // encodeInto checks the values
     const codes = out?.codes ?? new Uint8Array(n * this.bytesPerRow);
     const scales = out?.scales ?? new Float32Array(n);
     this.encodeInto(vectors, codes, 0, scales, 0);
@@ -203,18 +192,20 @@ export class TurboQuantCodec {
   /**
    * Encodes n rows straight into caller-owned storage (e.g. an arena region): row i's codes land
    * at `codes[codesOffset + i * bytesPerRow]`, its scale at `scales[scalesOffset + i]`. Returns n.
+   * The values are checked as they are encoded: a NaN, infinite or |v| ≥ 1e16 value throws
+   * `InvalidArgumentError`, and then rows before the offending one may already be written (a
+   * single row never is). Encoding one row allocates nothing.
    */
   encodeInto(vectors: Float32Array, codes: Uint8Array, codesOffset: number, scales: Float32Array, scalesOffset: number): number {
-    const n = this.checkRows(vectors, 'vectors');
+    const n = this.checkShape(vectors, 'vectors');
     if (!(codes instanceof Uint8Array) || codesOffset < 0 || codesOffset + n * this.bytesPerRow > codes.length) {
       throw new InvalidArgumentError('codes', `needs room for ${n * this.bytesPerRow} bytes at offset ${codesOffset}`);
     }
     if (!(scales instanceof Float32Array) || scalesOffset < 0 || scalesOffset + n > scales.length) {
       throw new InvalidArgumentError('scales', `needs room for ${n} values at offset ${scalesOffset}`);
     }
-    for (let i = 0; i < n; i++) {
-      scales[scalesOffset + i] = this.encodeRow(vectors, i, codes, codesOffset + i * this.bytesPerRow);
-    }
+    const invalid = this.workspace.encode(vectors, n, codes, codesOffset, scales, scalesOffset);
+    if (invalid < n) this.checkValues(vectors.subarray(invalid * this.dim, (invalid + 1) * this.dim), 'vectors', invalid);
     return n;
   }
 
@@ -247,7 +238,7 @@ export class TurboQuantCodec {
       for (let d = 0; d < this.paddedDim; d++) {
         reconstruction[d] = scale * (this.centroids64[this.rowCodes[d]!]! * this.invScale64[d]! - this.shift64[d]!);
       }
-      this.rotation.inverseInto(reconstruction, 0, original, 0, this.scratch);
+      this.rotation.inverseInto(reconstruction, 0, original, 0);
       result.set(original.subarray(0, this.dim), i * this.dim);
     }
     return result;
@@ -263,7 +254,7 @@ export class TurboQuantCodec {
     const n = this.checkRows(query, 'query');
     if (n !== 1) throw new DimensionMismatchError(this.dim, query.length, 'query');
     const result = this.outputArray(out, this.paddedDim, 'out');
-    this.rotation.rotateScaledInto(this.paddedRow(query, 0), this.paddedOffset(0), 1, result, 0, this.scratch);
+    this.workspace.rotate(query, 1, false, result, 0);
     const calibration = this.currentCalibration;
     if (calibration === undefined) return { query: result, bias: 0 };
     let bias = 0;
@@ -284,106 +275,33 @@ export class TurboQuantCodec {
     return scales[row]! * (sum + prepared.bias);
   }
 
-  /** Encodes row `i` of `vectors`; writes its packed codes at `codes[offset]` and returns its scale. */
-  private encodeRow(vectors: Float32Array, i: number, codes: Uint8Array, offset: number): number {
-    const dim = this.paddedDim;
-    const norm = this.normOfRow(vectors, i);
-    const inv = norm > MIN_INPUT_NORM ? Math.fround(1 / norm) : 0;
-    const u = this.rotated;
-    this.rotation.rotateScaledInto(this.paddedRow(vectors, i), this.paddedOffset(i), inv, u, 0, this.scratch);
-    const x = this.scratch;
-    const calibration = this.currentCalibration;
-    if (calibration === undefined) {
-      x.set(u);
-    } else {
-      // Two f32 operations per coordinate, as turbovec: (u + shift) * scale.
-      const { shift, scale } = calibration;
-      for (let d = 0; d < dim; d++) x[d] = Math.fround(u[d]! + shift[d]!) * scale[d]!;
-    }
-    const rowCodes = this.rowCodes;
-    this.grid.codesOf(x, rowCodes, dim);
-
-    // inner = Σ u[d] (centroid[code] / scale[d] - shift[d]) in f64, term d in chain d % 4.
-    const centroids = this.centroids64;
-    const invScale = this.invScale64;
-    const shift64 = this.shift64;
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-    if (calibration === undefined) {
-      for (let d = 0; d < dim; d += 4) {
-        c0 += u[d]! * centroids[rowCodes[d]!]!;
-        c1 += u[d + 1]! * centroids[rowCodes[d + 1]!]!;
-        c2 += u[d + 2]! * centroids[rowCodes[d + 2]!]!;
-        c3 += u[d + 3]! * centroids[rowCodes[d + 3]!]!;
-      }
-    } else {
-      for (let d = 0; d < dim; d += 4) {
-        c0 += u[d]! * (centroids[rowCodes[d]!]! * invScale[d]! - shift64[d]!);
-        c1 += u[d + 1]! * (centroids[rowCodes[d + 1]!]! * invScale[d + 1]! - shift64[d + 1]!);
-        c2 += u[d + 2]! * (centroids[rowCodes[d + 2]!]! * invScale[d + 2]! - shift64[d + 2]!);
-        c3 += u[d + 3]! * (centroids[rowCodes[d + 3]!]! * invScale[d + 3]! - shift64[d + 3]!);
-      }
-    }
-    packRow(rowCodes, dim, this.bitWidth, codes, offset);
-    const inner = c0 + c1 + (c2 + c3);
-    return inner > DEGENERATE_INNER ? Math.fround(norm / Math.fround(inner)) : 0;
-  }
-
-  /** turbovec's norm: eight f32 chains (`j % 8`), the frozen combine tree, f32 sqrt. */
-  private normOfRow(vectors: Float32Array, i: number): number {
-    const fround = Math.fround;
-    const start = i * this.dim;
-    const end = start + this.dim;
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-    let j = start;
-    for (; j + 8 <= end; j += 8) {
-      const v0 = vectors[j]!, v1 = vectors[j + 1]!, v2 = vectors[j + 2]!, v3 = vectors[j + 3]!;
-      const v4 = vectors[j + 4]!, v5 = vectors[j + 5]!, v6 = vectors[j + 6]!, v7 = vectors[j + 7]!;
-      a0 = fround(a0 + fround(v0 * v0));
-      a1 = fround(a1 + fround(v1 * v1));
-      a2 = fround(a2 + fround(v2 * v2));
-      a3 = fround(a3 + fround(v3 * v3));
-      a4 = fround(a4 + fround(v4 * v4));
-      a5 = fround(a5 + fround(v5 * v5));
-      a6 = fround(a6 + fround(v6 * v6));
-      a7 = fround(a7 + fround(v7 * v7));
-    }
-    // A dimension that is not a multiple of 8 ends in a partial group; its zero padding adds nothing.
-    const chains = [a0, a1, a2, a3, a4, a5, a6, a7];
-    for (let k = 0; j < end; j++, k++) chains[k] = fround(chains[k]! + fround(vectors[j]! * vectors[j]!));
-    const sum = fround(
-      fround(fround(chains[0]! + chains[1]!) + fround(chains[2]! + chains[3]!)) +
-        fround(fround(chains[4]! + chains[5]!) + fround(chains[6]! + chains[7]!)),
-    );
-    return fround(Math.sqrt(sum));
-  }
-
-  /** The array holding row i zero-padded to paddedDim (the input itself when no padding is needed). */
-  private paddedRow(vectors: Float32Array, i: number): Float32Array {
-    if (this.dim === this.paddedDim) return vectors;
-    this.padded.set(vectors.subarray(i * this.dim, (i + 1) * this.dim));
-    return this.padded;
-  }
-
-  private paddedOffset(i: number): number {
-    return this.dim === this.paddedDim ? i * this.dim : 0;
-  }
-
   /** Validates a row-major batch: non-empty, a multiple of dim, every value finite and below 1e16. */
   private checkRows(vectors: Float32Array, argument: string): number {
+    const n = this.checkShape(vectors, argument);
+    this.checkValues(vectors, argument, 0);
+    return n;
+  }
+
+  /** Validates a batch's shape (non-empty, a multiple of dim) and returns its row count. */
+  private checkShape(vectors: Float32Array, argument: string): number {
     if (!(vectors instanceof Float32Array)) throw new InvalidArgumentError(argument, `must be a Float32Array of n × ${this.dim} values`);
     if (vectors.length === 0) throw new InvalidArgumentError(argument, 'must not be empty');
     if (vectors.length % this.dim !== 0) {
       throw new DimensionMismatchError(this.dim, vectors.length, `${argument} (length is not a multiple of the dimension)`);
     }
-    for (let i = 0; i < vectors.length; i++) {
-      if (!(Math.abs(vectors[i]!) < MAX_COORDINATE_MAGNITUDE)) {
+    return vectors.length / this.dim;
+  }
+
+  /** Throws on the first value that is not finite or reaches 1e16 in magnitude; `firstRow` numbers the rows in the message. */
+  private checkValues(values: Float32Array, argument: string, firstRow: number): void {
+    for (let i = 0; i < values.length; i++) {
+      if (!(Math.abs(values[i]!) < MAX_COORDINATE_MAGNITUDE)) {
         throw new InvalidArgumentError(
           argument,
-          `value ${vectors[i]} at row ${Math.floor(i / this.dim)}, column ${i % this.dim} is not finite or exceeds 1e16 in magnitude`,
+          `value ${values[i]} at row ${firstRow + Math.floor(i / this.dim)}, column ${i % this.dim} is not finite or exceeds 1e16 in magnitude`,
         );
       }
     }
-    return vectors.length / this.dim;
   }
 
   private checkRowIndex(codes: Uint8Array, row: number): void {

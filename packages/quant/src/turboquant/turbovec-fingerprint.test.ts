@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Arena, createKernels, wasmAvailable } from '@quiver/core-math';
 import {
   TURBOVEC_ENCODE_GOLDEN,
   TURBOVEC_FINGERPRINT_ROWS,
@@ -16,11 +17,14 @@ const hex = (h: bigint) => h.toString(16).padStart(16, '0');
  * hashes and golden table live in io-formats (`turbovec/fingerprint.ts`), which also writes the v7
  * container the `file` column hashes; this test feeds it the parts our codec produced.
  */
-describe('encode fingerprint: byte-identical to turbovec 1.0', () => {
+const BACKENDS = wasmAvailable() ? (['js', 'wasm'] as const) : (['js'] as const);
+
+describe.each(BACKENDS)('encode fingerprint: byte-identical to turbovec 1.0 (%s kernels)', (backend) => {
+  const kernels = createKernels(new Arena(), backend);
   for (const [dim, bits, golden] of TURBOVEC_ENCODE_GOLDEN) {
     it(`dim=${dim} bits=${bits}: boundaries, centroids, calibration, codes, scales, file`, () => {
       const vectors = turbovecLcgVectors(TURBOVEC_FINGERPRINT_ROWS, dim, turbovecCellSeed(dim, bits));
-      const codec = new TurboQuantCodec({ dim, bitWidth: bits as TurboQuantBitWidth });
+      const codec = new TurboQuantCodec({ dim, bitWidth: bits as TurboQuantBitWidth, kernels });
       const calibration = codec.fitCalibration(vectors);
       const { codes, scales } = codec.encode(vectors);
       const parts = {
