@@ -3,15 +3,23 @@ import { collectEnvironment } from './environment.js';
 import { parseCommandLine, USAGE, type BenchOptions, type SuiteName } from './options.js';
 import { buildReport, renderMarkdown, writeReport, type SuiteResult } from './report.js';
 import { runExactSuite } from './suites/exact.js';
+import { runHnswSuite } from './suites/hnsw.js';
+import { runIdmapSuite } from './suites/idmap.js';
+import { runIvfSuite } from './suites/ivf.js';
 import { runQuantizedSuite } from './suites/quantized.js';
 import { runSiftsmallSuite } from './suites/siftsmall.js';
 import { runSmokeSuite } from './suites/smoke.js';
+import { runTurboquantSuite } from './suites/turboquant.js';
 import { closeWorkerPools } from './worker-pools.js';
 
 const RUNNERS: Record<SuiteName, (options: BenchOptions) => Promise<SuiteResult>> = {
   exact: (options) => runExactSuite(options),
   siftsmall: (options) => runSiftsmallSuite(options),
   quantized: (options) => runQuantizedSuite(options),
+  hnsw: (options) => runHnswSuite(options),
+  idmap: (options) => runIdmapSuite(options),
+  turboquant: (options) => runTurboquantSuite(options),
+  ivf: (options) => runIvfSuite(options),
   smoke: runSmokeSuite,
 };
 

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { InvalidArgumentError, parseMetric, type KernelChoice, type Metric } from '@quiver/core-math';
 import { SMOKE_SIZES } from './suites/smoke.js';
 
-export const SUITES = ['exact', 'siftsmall', 'quantized', 'smoke'] as const;
+export const SUITES = ['exact', 'siftsmall', 'quantized', 'hnsw', 'idmap', 'turboquant', 'ivf', 'smoke'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 /** The benchmarks package folder (this file is src/options.ts or dist/options.js). */
@@ -31,6 +31,14 @@ export interface BenchOptions {
   readonly repeats: number;
   /** Quantization widths of the quantized suite. */
   readonly bits: readonly number[];
+  /** Dimensions of the hnsw suite's synthetic workloads (`--dim` gives one). */
+  readonly dims: readonly number[];
+  /** efSearch settings of the hnsw suite's recall / throughput curves. */
+  readonly efSearch: readonly number[];
+  /** Rows of the hnsw suite's PQ-HNSW section (its first rows of the workload); 0 means all `n`. */
+  readonly pqN: number;
+  /** nprobe settings of the ivf suite's curves. */
+  readonly nprobe: readonly number[];
   readonly kernels: KernelChoice;
   readonly datasets: string;
   /** Run the numpy baseline when python3 with numpy is present. */
@@ -54,6 +62,10 @@ const DEFAULTS: BenchOptions = {
   metrics: ['dot', 'cosine'],
   repeats: 3,
   bits: [1, 2, 4, 8],
+  dims: [],
+  efSearch: [10, 16, 24, 32, 48, 64, 96, 128, 192, 256],
+  pqN: 0,
+  nprobe: [1, 2, 4, 8, 16, 32, 64],
   kernels: 'auto',
   datasets: resolve(PACKAGE_DIR, '..', '..', 'shared', 'datasets'),
   python: true,
@@ -66,6 +78,10 @@ const SUITE_DEFAULTS: Record<SuiteName, Partial<BenchOptions>> = {
   exact: {},
   siftsmall: { k: 10, queries: 100, single: 100, subset: 100, repeats: 5, metrics: ['l2'] },
   quantized: { queries: 1000, single: 0, subset: 0 },
+  hnsw: { dims: [128, 768], queries: 1000, single: 0, subset: 0, metrics: ['cosine'] },
+  idmap: { queries: 1000, single: 0, subset: 0, metrics: ['dot'] },
+  turboquant: { dim: 1536, k: 64, queries: 1000, single: 0, subset: 0, metrics: ['dot'], bits: [2, 3, 4] },
+  ivf: { dim: 128, queries: 1000, single: 0, subset: 0, metrics: ['l2'] },
   smoke: SMOKE_SIZES,
 };
 
@@ -82,9 +98,13 @@ export const USAGE = `usage: pnpm bench <${SUITES.join('|')}> [options]
   --seed <int>         seed of the synthetic data (default 42)
   --clusters <int>     Gaussian mixture components (default 64)
   --spread <float>     standard deviation around each centre (default 0.5)
-  --metric <list>      metrics, comma separated: dot,cosine,l2 (default dot,cosine; siftsmall l2)
+  --metric <list>      metrics, comma separated: dot,cosine,l2 (default dot,cosine; siftsmall l2; hnsw cosine)
   --repeats <int>      timed runs per batch figure, median kept (default 3)
   --bits <list>        quantized suite widths (default 1,2,4,8)
+  --dims <list>        hnsw suite synthetic dimensions (default 128,768; --dim gives one)
+  --ef <list>          hnsw suite efSearch settings (default 10,16,24,32,48,64,96,128,192,256)
+  --pq-n <int>         rows of the hnsw suite's PQ-HNSW section (default: all of --n)
+  --nprobe <list>      ivf suite nprobe settings (default 1,2,4,8,16,32,64)
   --kernels <choice>   auto | wasm | js (default auto)
   --datasets <dir>     datasets folder (default <repo>/../shared/datasets)
   --out <dir>          results folder (default benchmarks/results)
@@ -117,6 +137,10 @@ export function parseCommandLine(argv: readonly string[]): { suite: SuiteName; o
       spread: { type: 'string' },
       metric: { type: 'string' },
       bits: { type: 'string' },
+      dims: { type: 'string' },
+      ef: { type: 'string' },
+      nprobe: { type: 'string' },
+      'pq-n': { type: 'string' },
       kernels: { type: 'string' },
       datasets: { type: 'string' },
       out: { type: 'string' },
@@ -146,6 +170,11 @@ export function parseCommandLine(argv: readonly string[]): { suite: SuiteName; o
       return bits;
     });
   }
+  if (values.dim !== undefined && values.dims === undefined) options['dims'] = [options['dim']];
+  if (values.dims !== undefined) options['dims'] = values.dims.split(',').map((d) => positiveInteger('dims', d.trim()));
+  if (values['pq-n'] !== undefined) options['pqN'] = positiveInteger('pq-n', values['pq-n']);
+  if (values.ef !== undefined) options['efSearch'] = values.ef.split(',').map((ef) => positiveInteger('ef', ef.trim()));
+  if (values.nprobe !== undefined) options['nprobe'] = values.nprobe.split(',').map((p) => positiveInteger('nprobe', p.trim()));
   if (values.kernels !== undefined) {
     if (!['auto', 'wasm', 'js'].includes(values.kernels)) throw new InvalidArgumentError('--kernels', `must be auto, wasm or js, got ${values.kernels}`);
     options['kernels'] = values.kernels;

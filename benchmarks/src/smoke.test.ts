@@ -7,6 +7,7 @@ import { siftsmallMissing } from './data/siftsmall.js';
 import { collectEnvironment } from './environment.js';
 import { parseCommandLine } from './options.js';
 import { buildReport, writeReport } from './report.js';
+import { sigmodDummyMissing } from './suites/hnsw/sigmod-dummy.js';
 import { runSmokeSuite } from './suites/smoke.js';
 import { closeWorkerPools } from './worker-pools.js';
 
@@ -35,6 +36,8 @@ describe('benchmark harness (smoke sizes)', () => {
     expect(systems.has('plain TS loop')).toBe(true);
     expect(systems.has('LangChain MemoryVectorStore')).toBe(true);
     expect(systems.has('quiver 1-bit')).toBe(true);
+    expect(systems.has('quiver hnsw')).toBe(true);
+    expect(report.measurements.some((m) => m.section.includes('filter · efSearch'))).toBe(!sigmodDummyMissing(options.datasets));
     if (!numpyUnavailableReason()) expect(systems.has('numpy, one GEMM')).toBe(true);
     if (!siftsmallMissing(options.datasets)) expect(report.measurements.some((m) => m.section.startsWith('siftsmall'))).toBe(true);
     // Every Quiver throughput row carries a ratio against the baselines of its section.

@@ -2,6 +2,8 @@ import { siftsmallMissing } from '../data/siftsmall.js';
 import type { BenchOptions } from '../options.js';
 import type { SuiteResult } from '../report.js';
 import { runExactSuite } from './exact.js';
+import { runHnswSuite } from './hnsw.js';
+import { runIvfSuite } from './ivf.js';
 import { runQuantizedSuite } from './quantized.js';
 import { runSiftsmallSuite } from './siftsmall.js';
 
@@ -28,6 +30,10 @@ export async function runSmokeSuite(options: BenchOptions): Promise<SuiteResult>
   if (missing) parts.push({ suite: 'siftsmall', parameters: {}, measurements: [], checks: [], notes: [`skipped: ${missing}.`] });
   else parts.push(await runSiftsmallSuite({ ...options, queries: 100 }, false));
   parts.push(await runQuantizedSuite(options, false));
+  // Quiver's graphs only: hnswlib-node needs a native build, which CI does not do.
+  parts.push(await runHnswSuite(options, { baseline: false, targets: false }));
+  // Synthetic only (training siftsmall's 8-bit codebooks takes seconds); 64 ≥ nlist probes every list.
+  parts.push(await runIvfSuite({ ...options, nprobe: [2, 8, 64] }, { siftsmall: false }));
   return {
     suite: 'smoke',
     parameters: parts[0]!.parameters,

@@ -1,7 +1,8 @@
 /**
  * Quiver on siftsmall: exact l2 search over 10,000 SIFT vectors, its 100 queries, recall@10
  * against the shipped ground truth and queries per second, with and without the int8 prefilter
- * (same results); then txtai-style quantized indexes with Quiver's centring and rerank extensions.
+ * (same results); then txtai-style quantized indexes with Quiver's centring and rerank extensions,
+ * then HNSW and PQ-HNSW graphs.
  *
  *   pnpm demo                                   (from the repository root)
  *   QUIVER_DATASETS=/path/to/datasets pnpm demo (datasets elsewhere)
@@ -10,32 +11,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlatIndex, NumpyAnnIndex, type NumpyAnnIndexOptions } from '@quiver/flat';
 import { missingFiles, loadSiftsmall } from './siftsmall.js';
+import { graphSection } from './graphs.js';
 import { overlapRecall, tieAwareRecallL2 } from './recall.js';
+import { formatQps as format, queriesPerSecond } from './timing.js';
 
 const K = 10;
-const TIMED_RUNS = 5;
 
 /** `<repo>/../shared/datasets`; this file runs from examples/siftsmall-demo/dist. */
 function datasetsDir(): string {
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   return process.env['QUIVER_DATASETS'] ?? resolve(repoRoot, '..', 'shared', 'datasets');
-}
-
-/** Median queries per second of `runs` timed batches (after one warm-up). */
-function queriesPerSecond(queryCount: number, search: () => unknown): number {
-  search();
-  const durations: number[] = [];
-  for (let r = 0; r < TIMED_RUNS; r++) {
-    const start = performance.now();
-    search();
-    durations.push(performance.now() - start);
-  }
-  durations.sort((a, b) => a - b);
-  return (queryCount * 1000) / durations[Math.floor(durations.length / 2)]!;
-}
-
-function format(qps: number): string {
-  return Math.round(qps).toLocaleString('en-US');
 }
 
 function main(): number {
@@ -51,6 +36,7 @@ function main(): number {
   const queryCount = queries.length / dim;
   console.log(`siftsmall: ${base.length / dim} base vectors × ${dim}, ${queryCount} queries (${dir})\n`);
 
+  let exactSingleQps = 0;
   for (const prefilter of ['none', 'int8'] as const) {
     const start = performance.now();
     const index = new FlatIndex({ dim, metric: 'l2', prefilter });
@@ -62,6 +48,7 @@ function main(): number {
     const singleQps = queriesPerSecond(queryCount, () => {
       for (let q = 0; q < queryCount; q++) index.search(queries.subarray(q * dim, (q + 1) * dim), K);
     });
+    if (prefilter === 'none') exactSingleQps = singleQps;
     const variant = prefilter === 'none' ? '' : ', int8 prefilter';
     console.log(`FlatIndex, exact l2 (${index.backend} kernels${variant}), built in ${buildMs.toFixed(1)} ms`);
     console.log(`  recall@${K} vs the shipped ground truth (ties count): ${recall.toFixed(4)} (${perfectQueries}/${queryCount} queries exact)`);
@@ -99,6 +86,7 @@ function main(): number {
       console.log(`  ${name.padEnd(27)} recall ${overlap.toFixed(4)}  ${format(qps).padStart(7)} queries/s  (${(qps / floatQps).toFixed(2)}× float32, built in ${annBuildMs.toFixed(1)} ms)`);
     }
   }
+  graphSection(sift, exactSingleQps);
   return 0;
 }
 
