@@ -676,3 +676,100 @@ function collect(list: usize, j: i32, epoch: u32, prune: usize, n: i32): i32 {
   heapSet(prune, n, 0, v);
   return n + 1;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Batched construction (parallel builds): a batch of unlinked nodes is first *planned* against the
+// graph as it stood before the batch (read only, so threads plan different nodes at once, each with
+// its own context), then *committed*: every thread applies the link changes of the nodes it owns
+// (node % threads), in batch order, so no two threads write the same list and the graph does not
+// depend on the thread count.
+//
+// A batch is a table of 16-byte entries: node, level, record pointer, levels planned (L = min(level,
+// top) + 1). A record holds L link lists of M + 1 int32 (count, ids), level 0 first.
+
+const BATCH_ENTRY: usize = 16;
+
+/**
+ * Merges the batch nodes before entry `b` (whose level is at least `level`) into the `found` sorted
+ * results of a layer search, keeping the best `ef`: the nodes a serial insertion would also have
+ * seen, since they were inserted before this one. Returns the new result count.
+ */
+function mergeMates(q: usize, batch: usize, b: i32, level: i32, ef: i32, found: i32): i32 {
+  let n = found;
+  for (let i = 0; i < b; i++) {
+    const entry = batch + <usize>i * BATCH_ENTRY;
+    if (load<i32>(entry, 4) < level) continue;
+    const v = load<i32>(entry);
+    const s = score(q, v);
+    if (n == ef && !before(s, v, heapScore(result, n - 1), heapId(result, n - 1))) continue;
+    let j = n < ef ? n : n - 1;
+    while (j > 0 && before(s, v, heapScore(result, j - 1), heapId(result, j - 1))) {
+      heapSet(result, j, heapScore(result, j - 1), heapId(result, j - 1));
+      j--;
+    }
+    heapSet(result, j, s, v);
+    if (n < ef) n++;
+  }
+  return n;
+}
+
+/**
+ * Plans the batch entries first, first + step, ... below `count`: for each, the search and neighbour
+ * selection of `graphInsert` on every level up to min(level, top), against the graph as it is (the
+ * earlier batch nodes are scored as extra candidates), written to the entry's record. Writes nothing
+ * but the records and this context's scratch.
+ */
+export function graphPlanInserts(ctx: usize, batch: usize, count: i32, first: i32, step: i32, efConstruction: i32): void {
+  loadContext(ctx);
+  const top = field(ctx, C_MAX_LEVEL);
+  const recordBytes = <usize>(maxM + 1) << 2;
+  for (let b = first; b < count; b += step) {
+    const entryPtr = batch + <usize>b * BATCH_ENTRY;
+    const node = load<i32>(entryPtr);
+    const level = load<i32>(entryPtr, 4);
+    const record = <usize>load<i32>(entryPtr, 8);
+    let entry = field(ctx, C_ENTRY);
+    const q = rowAsQuery(node, <usize>field(ctx, C_QUERY));
+    let s = score(q, entry);
+    for (let l = top; l > level; l--) {
+      entry = greedy(q, entry, s, l);
+      s = greedyScore;
+    }
+    for (let l = min(level, top); l >= 0; l--) {
+      let found = searchLayer(ctx, q, entry, s, l, efConstruction, 0, 0, false);
+      if (found > 0) {
+        entry = heapId(result, 0);
+        s = heapScore(result, 0);
+      }
+      found = mergeMates(q, batch, b, l, efConstruction, found);
+      const list = record + <usize>l * recordBytes;
+      store<i32>(list, found == 0 ? 0 : selectNeighbors(ctx, result, found, maxM, list + 4));
+    }
+  }
+}
+
+/**
+ * Commits a planned batch, the share of thread `worker` of `threads`: for each entry in batch order,
+ * the owner of the node (node % threads) installs its planned links, and the owner of each linked
+ * node adds the reverse link (re-selecting when full), as `graphInsert` does.
+ */
+export function graphCommitInserts(ctx: usize, batch: usize, count: i32, worker: i32, threads: i32): void {
+  loadContext(ctx);
+  const recordBytes = <usize>(maxM + 1) << 2;
+  for (let b = 0; b < count; b++) {
+    const entryPtr = batch + <usize>b * BATCH_ENTRY;
+    const node = load<i32>(entryPtr);
+    const record = <usize>load<i32>(entryPtr, 8);
+    const levels = load<i32>(entryPtr, 12);
+    const mine = node % threads == worker;
+    for (let l = 0; l < levels; l++) {
+      const list = record + <usize>l * recordBytes;
+      const kept = load<i32>(list);
+      if (mine) memory.copy(linksOf(node, l), list, <usize>(kept + 1) << 2);
+      for (let i = 0; i < kept; i++) {
+        const target = load<i32>(list + (<usize>(i + 1) << 2));
+        if (target % threads == worker) addLink(ctx, target, node, l);
+      }
+    }
+  }
+}

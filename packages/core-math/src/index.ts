@@ -78,8 +78,7 @@ export type { LutKernels } from './kernels/lut-kernels.js';
 export {
   createJsLutKernels,
   LUT_BLOCK,
-  LUT_STAGE_GROUPS,
-  lutStageCount,
+  LUT_MAX_STAGE_GROUPS,
   LUT_PARAM_HEAD,
   LUT_STAGE_PARAMS,
   LUT_MAX_ENTRY,

@@ -4,17 +4,22 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   envelopeChunks,
+  float32Section,
   int32Section,
+  metricCode,
+  metricFromCode,
   uint32Section,
   type EnvelopeLimits,
+  type EnvelopeSectionInput,
   type EnvelopeSpec,
   type KernelChoice,
   type ScalarCode,
 } from '@quiver/core-math';
+import { PqStorage, ProductQuantizer } from '@quiver/pq';
 import { MAX_LEVEL } from './graph-memory.js';
 import { HnswIndex, restoreGraph } from './hnsw-index.js';
 import { MAX_EF, MAX_M } from './params.js';
-import type { BuiltinStorage } from './row-storage.js';
+import { isExternalStorage, type BuiltinStorage } from './row-storage.js';
 
 /**
  * HnswIndex's file format (envelope kind `HNSW`), specified in docs/file-format.md. Bump the minor
@@ -22,8 +27,11 @@ import type { BuiltinStorage } from './row-storage.js';
  */
 export const HNSW_FOURCC = 'HNSW';
 export const HNSW_FORMAT_MAJOR = 1;
-export const HNSW_FORMAT_MINOR = 0;
-/** 16 uint32: M, efConstruction, efSearch, seed, entry + 1, maxLevel, earlyExit (float32 bits), rerank storage code, reserved zeros. */
+export const HNSW_FORMAT_MINOR = 1;
+/**
+ * 16 uint32: M, efConstruction, efSearch, seed, entry + 1, maxLevel, earlyExit (float32 bits),
+ * rerank storage code, then (1.1) PQ subspaces (0 = row storage), PQ bits, PQ metric code; reserved zeros.
+ */
 const PARAMS_SECTION = 'PARM';
 /** One uint8 level per slot. */
 const LEVELS_SECTION = 'LEVL';
@@ -37,7 +45,11 @@ const TOMB_SECTION = 'TOMB';
 const ROWS_SECTION = 'ROWS';
 /** The rerank storage's rows, when the index has one. */
 const RERANK_SECTION = 'RROW';
-const SECTIONS = [PARAMS_SECTION, LEVELS_SECTION, LINKS0_SECTION, UPPER_SECTION, TOMB_SECTION, ROWS_SECTION, RERANK_SECTION];
+/** (1.1) PQ codebooks, `M × 2^nbits × dim / M` float32, when the storage is PQ codes. */
+const CODEBOOK_SECTION = 'PQCB';
+const SECTIONS = [PARAMS_SECTION, LEVELS_SECTION, LINKS0_SECTION, UPPER_SECTION, TOMB_SECTION, ROWS_SECTION, RERANK_SECTION, CODEBOOK_SECTION];
+/** The scalar code of PQ code rows (uint8). */
+const PQ_SCALAR: ScalarCode = 'B';
 const PARAM_WORDS = 16;
 const MAX_SLOTS = 0x7fffffff;
 
@@ -53,8 +65,11 @@ function builtinName(name: BuiltinStorage | 'custom' | undefined, what: string):
 }
 
 function envelopeSpec(index: HnswIndex): EnvelopeSpec {
-  const storage = builtinName(index.storageName, 'a storage')!;
-  const rerank = builtinName(index.rerankStorageName, 'a rerank storage');
+  const pq = index.storage instanceof PqStorage ? index.storage : undefined;
+  const storage = pq ? undefined : builtinName(index.storageName, 'a storage')!;
+  // A rerank storage outside the index (a file) is not saved: reattach it after loading.
+  const external = index.rerankStorage !== undefined && isExternalStorage(index.rerankStorage);
+  const rerank = external ? undefined : builtinName(index.rerankStorageName, 'a rerank storage');
   const layout = index.graphLayout();
   const params = new Uint32Array(PARAM_WORDS);
   const p = index.params;
@@ -66,8 +81,13 @@ function envelopeSpec(index: HnswIndex): EnvelopeSpec {
   params[5] = layout.maxLevel;
   new Float32Array(params.buffer, 24, 1)[0] = p.earlyExit;
   params[7] = rerank ? RERANK_CODES[rerank] : 0;
-  const rows = (s: unknown) => (s as { rowBytes(): Uint8Array }).rowBytes();
-  const sections = [
+  if (pq) {
+    params[8] = pq.quantizer.M;
+    params[9] = pq.quantizer.nbits;
+    params[10] = metricCode(pq.quantizer.metric);
+  }
+  const rows = (s: unknown) => (pq && s === pq ? pq.codes() : (s as { rowBytes(): Uint8Array }).rowBytes());
+  const sections: EnvelopeSectionInput[] = [
     { tag: PARAMS_SECTION, data: params },
     { tag: LEVELS_SECTION, data: layout.levels },
     { tag: LINKS0_SECTION, data: layout.links0 },
@@ -76,12 +96,13 @@ function envelopeSpec(index: HnswIndex): EnvelopeSpec {
     { tag: ROWS_SECTION, data: rows(index.storage) },
   ];
   if (rerank) sections.push({ tag: RERANK_SECTION, data: rows(index.rerankStorage) });
+  if (pq) sections.push({ tag: CODEBOOK_SECTION, data: pq.quantizer.centroids() });
   return {
     kind: HNSW_FOURCC,
     formatMajor: HNSW_FORMAT_MAJOR,
     formatMinor: HNSW_FORMAT_MINOR,
     metric: index.metric,
-    scalar: SCALARS[storage],
+    scalar: storage ? SCALARS[storage] : PQ_SCALAR,
     dim: index.dim,
     count: index.slotCount,
     sections,
@@ -123,8 +144,9 @@ export function loadHnswIndex(bytes: Uint8Array, options: LoadHnswIndexOptions =
   });
   const { dim, count, metric } = header;
   if (metric === undefined) corrupt('an HNSW file must name its metric');
+  const isPq = header.scalar === PQ_SCALAR;
   const storage = STORAGE_OF_SCALAR[header.scalar ?? ''];
-  if (!storage) throw new CorruptFileError('dtype', `unknown HNSW storage scalar '${header.scalar ?? ''}'`);
+  if (!storage && !isPq) throw new CorruptFileError('dtype', `unknown HNSW storage scalar '${header.scalar ?? ''}'`);
   if (dim < 1 || dim > 1 << 20) corrupt(`dimension ${dim} out of range`);
   if (count > MAX_SLOTS) throw new CorruptFileError('limit', `${count} slots exceed the maximum of ${MAX_SLOTS}`);
   const section = (tag: string): Uint8Array => sections.get(tag) ?? corrupt(`missing section ${tag}`);
@@ -136,6 +158,8 @@ export function loadHnswIndex(bytes: Uint8Array, options: LoadHnswIndexOptions =
   if (!(efConstruction! >= 1 && efConstruction! <= MAX_EF) || !(efSearch! >= 1 && efSearch! <= MAX_EF)) corrupt('ef out of range');
   if (!(earlyExit >= 0 && Number.isFinite(earlyExit))) corrupt('earlyExit out of range');
   if (rerankCode !== 0 && !RERANK_OF_CODE[rerankCode]) corrupt(`unknown rerank storage code ${rerankCode}`);
+  const pq = isPq ? checkPq(params, dim, count, section(ROWS_SECTION), section(CODEBOOK_SECTION)) : undefined;
+  if (!isPq && params[8] !== 0) corrupt('PQ parameters on a row storage');
   const m0 = 2 * M!;
   const levels = section(LEVELS_SECTION);
   if (levels.byteLength !== count) corrupt(`LEVL holds ${levels.byteLength} levels for ${count} slots`);
@@ -154,29 +178,57 @@ export function loadHnswIndex(bytes: Uint8Array, options: LoadHnswIndexOptions =
   if (count === 0 ? entry !== -1 : entry < -1 || entry >= count) corrupt(`entry point ${entry} out of range`);
   if (entry >= 0 && levels[entry] !== maxLevel) corrupt('the entry point is not on the top level');
   if (entry < 0 && maxLevel !== 0) corrupt('an empty graph has no levels');
-  const index = new HnswIndex({
-    dim,
-    metric,
-    M: M!,
-    efConstruction: efConstruction!,
-    efSearch: efSearch!,
-    seed: seed!,
-    earlyExit,
-    storage,
-    ...(rerankCode ? { rerankStorage: RERANK_OF_CODE[rerankCode]! } : {}),
-    ...(options.kernels ? { kernels: options.kernels } : {}),
-  });
+  const quantizer = pq
+    ? new ProductQuantizer({ dim, M: pq.M, nbits: pq.nbits, metric: pq.metric, ...(options.kernels ? { kernels: options.kernels } : {}) })
+    : undefined;
+  let index: HnswIndex;
   try {
-    const rows = checkRows(section(ROWS_SECTION), index.storage.bytesPerVector, count, storage, dim, ROWS_SECTION);
+    quantizer?.setCentroids(pq!.codebooks);
+    index = new HnswIndex({
+      dim,
+      metric,
+      M: M!,
+      efConstruction: efConstruction!,
+      efSearch: efSearch!,
+      seed: seed!,
+      earlyExit,
+      storage: quantizer ? () => new PqStorage({ quantizer, initialCapacity: count }) : storage!,
+      ...(rerankCode ? { rerankStorage: RERANK_OF_CODE[rerankCode]! } : {}),
+      ...(options.kernels ? { kernels: options.kernels } : {}),
+    });
+  } catch (error) {
+    quantizer?.dispose();
+    throw error;
+  }
+  try {
+    if (pq && count > 0) (index.storage as PqStorage).appendCodes(pq.codes);
+    const rows = pq ? undefined : checkRows(section(ROWS_SECTION), index.storage.bytesPerVector, count, storage!, dim, ROWS_SECTION);
     const rerankRows = rerankCode
       ? checkRows(section(RERANK_SECTION), index.rerankStorage!.bytesPerVector, count, RERANK_OF_CODE[rerankCode]!, dim, RERANK_SECTION)
       : undefined;
-    index[restoreGraph]({ levels, links0, upper, deadWords, entry, maxLevel: maxLevel!, rows, rerankRows });
+    index[restoreGraph]({ levels, links0, upper, deadWords, entry, maxLevel: maxLevel!, rows, rerankRows, owned: quantizer });
   } catch (error) {
     index.dispose();
+    quantizer?.dispose();
     throw error;
   }
   return index;
+}
+
+/** PQ parameters (PARM words 8..10), codebooks and codes, checked against each other. */
+function checkPq(params: Uint32Array, dim: number, count: number, codes: Uint8Array, codebooks: Uint8Array) {
+  const [M, nbits, metricValue] = [params[8]!, params[9]!, params[10]!];
+  if (!(M >= 1 && M <= dim && dim % M === 0)) corrupt(`PQ subspaces ${M} do not divide dim ${dim}`);
+  if (nbits !== 8 && nbits !== 4) corrupt(`PQ bits ${nbits}`);
+  const metric = metricFromCode(metricValue) ?? corrupt(`unknown PQ metric code ${metricValue}`);
+  const codeSize = nbits === 8 ? M : (M + 1) >> 1;
+  if (codes.byteLength !== count * codeSize) corrupt(`${ROWS_SECTION} holds ${codes.byteLength} bytes, expected ${count} × ${codeSize}`);
+  if (nbits === 4 && M % 2 === 1) {
+    for (let at = codeSize - 1; at < codes.byteLength; at += codeSize) if (codes[at]! >> 4 !== 0) corrupt('unused high nibble of a 4-bit code is set');
+  }
+  const values = float32Section(codebooks, M * (1 << nbits) * (dim / M), CODEBOOK_SECTION);
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) corrupt(`${CODEBOOK_SECTION}: non-finite centroid value`);
+  return { M, nbits: nbits as 8 | 4, metric, codes, codebooks: values };
 }
 
 /** Each list: a count within capacity and ids within the slots. */

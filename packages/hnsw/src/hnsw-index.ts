@@ -14,6 +14,7 @@ import {
   normalized,
   popcount32,
   throwIfAborted,
+  GRAPH_BATCH_ENTRY,
   type Arena,
   type ArenaBlock,
   type GraphScoring,
@@ -28,9 +29,11 @@ import {
   type VectorStorage,
 } from '@quiver/core-math';
 import { GraphMemory, MAX_LEVEL } from './graph-memory.js';
+import { GraphScratch } from './graph-scratch.js';
+import type { GraphSearchReply, GraphTask, HnswExecutor } from './graph-tasks.js';
 import { encodeHnswIndex, hnswIndexChunks } from './hnsw-codec.js';
 import { checkEarlyExit, checkIntegerIn, levelOf, MAX_EF, resolveParams, type HnswIndexOptions, type HnswParams } from './params.js';
-import { createBuiltinStorage, isArenaRowStorage, type ArenaRowStorage, type BuiltinStorage, type VectorStorageFactory } from './row-storage.js';
+import { createBuiltinStorage, isArenaRowStorage, isExternalStorage, type ArenaRowStorage, type BuiltinStorage, type VectorStorageFactory } from './row-storage.js';
 
 /** A filter: a `SlotFilter` (bitset, list, any `has`) or a predicate over slots. */
 export type HnswFilter = SlotFilter | ((slot: number) => boolean);
@@ -67,6 +70,16 @@ const ADD_CHUNK = 1024;
 const MAX_RESULT_ENTRIES = 2 ** 27;
 /** Below this fraction of live slots a filter switches from "walk everything, return the admitted" to ACORN-1. */
 const ACORN_BELOW = 0.3;
+/** `addParallel` links nodes one by one until the graph has this many: batches only pay off on larger graphs. */
+const SERIAL_BELOW = 1024;
+/**
+ * Batch sizes of `addParallel`: a fraction of the graph, clamped. A batch is planned against the
+ * graph before it (its earlier nodes are scored as extra candidates), so small batches relative to
+ * the graph keep the result close to a serial build; each batch costs two rounds of messages.
+ */
+const MIN_BATCH = 16;
+const MAX_BATCH = 256;
+const BATCH_FRACTION = 1 / 32;
 
 /** Internal state a loader installs; not part of the public API. */
 export const restoreGraph: unique symbol = Symbol('HnswIndex.restoreGraph');
@@ -78,8 +91,11 @@ export interface RestoredGraph {
   readonly deadWords: Uint32Array;
   readonly entry: number;
   readonly maxLevel: number;
-  readonly rows: Uint8Array;
+  /** The storage's rows; undefined when the loader filled the storage itself (PQ codes). */
+  readonly rows: Uint8Array | undefined;
   readonly rerankRows: Uint8Array | undefined;
+  /** Something the index disposes with itself (a loaded PQ quantizer). */
+  readonly owned?: { dispose(): void } | undefined;
 }
 
 /**
@@ -109,6 +125,15 @@ export class HnswIndex implements VectorIndex {
   private walker: { readonly walker: GraphWalker; readonly scoring: StorageScoring } | undefined;
   private removedCount = 0;
   private disposed = false;
+  /** Per-thread contexts of executor tasks (index = thread). */
+  private readonly scratches: GraphScratch[] = [];
+  /** Async operations queued or running: they run one at a time, and block mutation meanwhile. */
+  private pendingAsync = 0;
+  private asyncQueue: Promise<unknown> = Promise.resolve();
+  /** An `addParallel` is linking: the graph changes under a synchronous search. */
+  private building = false;
+  /** Disposed with the index. */
+  private readonly owned: { dispose(): void }[] = [];
 
   constructor(options: HnswIndexOptions) {
     this.params = resolveParams(options);
@@ -161,7 +186,7 @@ export class HnswIndex implements VectorIndex {
    * disposed.
    */
   swapStorage(storage: VectorStorage, options: { readonly keepAsRerank?: boolean } = {}): void {
-    this.checkUsable('swapStorage');
+    this.checkMutable('swapStorage');
     if (storage === null || typeof storage !== 'object' || storage.dim !== this.dim || typeof storage.scorer !== 'function') {
       throw new InvalidArgumentError('storage', `must be a VectorStorage of dimension ${this.dim}`);
     }
@@ -181,6 +206,25 @@ export class HnswIndex implements VectorIndex {
     this.walker = this.walkerFor(storage);
   }
 
+  /**
+   * Replaces the rerank storage (disposing the old one) with another holding the index's slots, or
+   * removes it (`undefined`). For memory-lean quantized indexes, pass a storage that reads
+   * full-precision rows from a file on demand (`FileRowStorage` in `@quiver/hnsw/node`).
+   */
+  setRerankStorage(storage: VectorStorage | undefined): void {
+    this.checkMutable('setRerankStorage');
+    if (storage !== undefined) {
+      if (storage === null || typeof storage !== 'object' || storage.dim !== this.dim || typeof storage.scorer !== 'function') {
+        throw new InvalidArgumentError('storage', `must be a VectorStorage of dimension ${this.dim}`);
+      }
+      if (storage.size !== this.slotCount) throw new InvalidArgumentError('storage', `must hold the index's ${this.slotCount} slots, holds ${storage.size}`);
+      if (storage === this.storageValue) throw new InvalidArgumentError('storage', 'is the index storage itself');
+    }
+    if (storage !== this.rerankValue) disposeStorage(this.rerankValue);
+    this.rerankValue = storage;
+    this.rerankLabel = storage === undefined ? undefined : 'custom';
+  }
+
   /** Live (not removed) vectors. */
   get size(): number {
     return this.graph.nodes - this.removedCount;
@@ -196,10 +240,14 @@ export class HnswIndex implements VectorIndex {
     return this.walker ? 'walker' : this.kernels.backend;
   }
 
-  /** Bytes of memory: the stored vectors (and rerank copy) plus the graph and its search scratch. */
+  /**
+   * Bytes of memory: the stored vectors (and rerank copy, unless it lives in a file) plus the graph
+   * and its search scratch.
+   */
   get byteLength(): number {
-    const rows = (this.storage.bytesPerVector + (this.rerankStorage?.bytesPerVector ?? 0)) * this.graph.nodes;
-    return rows + this.graph.byteLength;
+    const rerank = this.rerankStorage && !isExternalStorage(this.rerankStorage) ? this.rerankStorage.bytesPerVector : 0;
+    const rows = (this.storage.bytesPerVector + rerank) * this.graph.nodes;
+    return rows + this.graph.byteLength + this.scratches.reduce((sum, scratch) => sum + scratch.byteLength, 0);
   }
 
   /**
@@ -208,12 +256,18 @@ export class HnswIndex implements VectorIndex {
    * and the abort check run every 1024 rows; an abort keeps the rows linked so far.
    */
   add(vectors: Float32Array, options: LongTaskOptions = {}): number {
-    this.checkUsable('add');
+    this.checkMutable('add');
+    this.checkAppendable('add');
     const n = checkBatch(vectors, this.dim);
     const rows = this.metric === 'cosine' ? normalized(vectors, this.dim, 'throw') : vectors;
-    const first = this.graph.nodes;
-    if (first + n > 0x7fffffff) throw new CapacityError('an HnswIndex holds at most 2^31 - 1 slots');
+    if (this.graph.nodes + n > 0x7fffffff) throw new CapacityError('an HnswIndex holds at most 2^31 - 1 slots');
     throwIfAborted(options.signal, 'HnswIndex.add');
+    return this.addRows(rows, n, options);
+  }
+
+  /** Appends and links prepared (validated, normalized under cosine) rows one by one. */
+  private addRows(rows: Float32Array, n: number, options: LongTaskOptions): number {
+    const first = this.graph.nodes;
     for (let done = 0; done < n; ) {
       const end = Math.min(n, done + ADD_CHUNK);
       const chunk = rows.subarray(done * this.dim, end * this.dim);
@@ -228,17 +282,116 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
+   * `add` with the linking spread over an executor's threads (`HnswPool` from `@quiver/hnsw/node`,
+   * over the index's arena). After the first 1024 nodes, nodes are linked in batches: every thread
+   * plans its share of a batch against the graph as it stood (a read-only search and neighbour
+   * selection, with the batch's earlier nodes as extra candidates), then each thread applies the
+   * link changes of the nodes it owns. The graph differs slightly from `add`'s, with the same
+   * recall; it does not depend on the thread count. Storages walked in TypeScript (PQ codes, ...)
+   * are linked on the calling thread. Other calls that change the index throw until it settles.
+   */
+  async addParallel(vectors: Float32Array, executor: HnswExecutor, options: LongTaskOptions = {}): Promise<number> {
+    this.checkUsable('addParallel');
+    this.checkAppendable('addParallel');
+    this.checkExecutor(executor);
+    const n = checkBatch(vectors, this.dim);
+    const rows = this.metric === 'cosine' ? normalized(vectors, this.dim, 'throw') : vectors.slice();
+    if (this.graph.nodes + n > 0x7fffffff) throw new CapacityError('an HnswIndex holds at most 2^31 - 1 slots');
+    throwIfAborted(options.signal, 'HnswIndex.addParallel');
+    return this.exclusive(async () => {
+      if (this.walker) return this.addRows(rows, n, options);
+      const first = this.graph.nodes;
+      const area = new BatchArea(this.arena);
+      this.building = true;
+      try {
+        for (let done = 0; done < n; ) {
+          const end = Math.min(n, done + ADD_CHUNK);
+          const chunk = rows.subarray(done * this.dim, end * this.dim);
+          this.storage.append(chunk);
+          this.rerankStorage?.append(chunk);
+          for (let next = first + done; next < first + end; ) {
+            if (this.graph.entry < 0 || this.graph.nodes < SERIAL_BELOW) this.insert(next++);
+            else next = await this.insertBatch(next, first + end, executor, area);
+          }
+          done = end;
+          options.onProgress?.(done, n);
+          if (done < n) throwIfAborted(options.signal, 'HnswIndex.addParallel');
+        }
+      } finally {
+        this.building = false;
+        area.dispose();
+        // Per-thread marks and heaps take 12 bytes per node each: give them back after a build.
+        for (const scratch of this.scratches.splice(0)) scratch.dispose();
+      }
+      return first;
+    });
+  }
+
+  /** Builds an index over `vectors` with `addParallel`. */
+  static async buildParallel(vectors: Float32Array, options: HnswIndexOptions, executor: HnswExecutor, task: LongTaskOptions = {}): Promise<HnswIndex> {
+    const index = new HnswIndex(options);
+    try {
+      await index.addParallel(vectors, executor, task);
+    } catch (error) {
+      index.dispose();
+      throw error;
+    }
+    return index;
+  }
+
+  /**
+   * `search` with the queries spread over an executor's threads; the same results. Storages walked
+   * in TypeScript, and filters admitting so few slots that they are scored exhaustively, run on the
+   * calling thread. Without an executor this is `search`.
+   */
+  async searchAsync(queries: Float32Array, k: number, options: HnswSearchOptions = {}, executor?: HnswExecutor): Promise<SearchResult> {
+    if (executor === undefined) return this.search(queries, k, options);
+    this.checkUsable('searchAsync');
+    this.checkExecutor(executor);
+    const { queryCount, plan } = this.checkSearch(queries, k, options);
+    const original = queries.slice();
+    const prepared = this.metric === 'cosine' ? normalized(original, this.dim, 'throw', 'queries') : original;
+    return this.exclusive(async () => {
+      if (this.walker || this.size === 0) return this.search(original, k, options);
+      const allowed = this.allowedBlock(options.filter);
+      try {
+        if (allowed?.count === 0) return emptySearchResult(queryCount, k);
+        if (allowed !== undefined && allowed.count <= plan.ef * this.graph.m0) return this.search(original, k, options);
+        const acorn = allowed !== undefined && allowed.count < ACORN_BELOW * this.size;
+        const threads = Math.min(executor.threads, queryCount);
+        const scratches = this.prepareScratches(threads, plan.ef);
+        const tasks = scratches.map((scratch, t): GraphTask => {
+          const q0 = Math.floor((t * queryCount) / threads);
+          const q1 = Math.floor(((t + 1) * queryCount) / threads);
+          const part = prepared.subarray(q0 * this.dim, q1 * this.dim);
+          return { op: 'search', ctx: scratch.ctx, dim: this.dim, ef: plan.ef, lambda: plan.earlyExit, allowed: allowed?.block.ptr ?? 0, acorn, queries: part };
+        });
+        const replies = (await settleAll(tasks.map((task, t) => executor.run(t, task)))) as GraphSearchReply[];
+        const slots = new Int32Array(queryCount * k).fill(-1);
+        const scores = new Float32Array(queryCount * k).fill(-Infinity);
+        const counts = new Uint32Array(queryCount);
+        let q = 0;
+        for (const reply of replies) {
+          for (let i = 0; i < reply.counts.length; i++, q++) {
+            const found = { ids: reply.ids.subarray(i * plan.ef, i * plan.ef + reply.counts[i]!), scores: reply.scores.subarray(i * plan.ef, i * plan.ef + reply.counts[i]!) };
+            counts[q] = this.emit(found, prepared.subarray(q * this.dim, (q + 1) * this.dim), k, plan, slots, scores, q * k);
+          }
+        }
+        return { k, queryCount, slots, scores, counts };
+      } finally {
+        if (allowed) this.arena.free(allowed.block);
+      }
+    });
+  }
+
+  /**
    * The best `k` slots for each of the `queries.length / dim` queries, query-major, best first;
    * unused positions hold slot −1 and score −Infinity.
    */
   search(queries: Float32Array, k: number, options: HnswSearchOptions = {}): SearchResult {
     this.checkUsable('search');
-    checkK(k);
-    const queryCount = checkBatch(queries, this.dim, 'queries');
-    if (queryCount * k > MAX_RESULT_ENTRIES) {
-      throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
-    }
-    const plan = this.planSearch(k, options);
+    if (this.building) throw new UnsupportedOperationError('HnswIndex', 'search', 'an addParallel is linking nodes; await it or use searchAsync');
+    const { queryCount, plan } = this.checkSearch(queries, k, options);
     if (this.size === 0) return emptySearchResult(queryCount, k);
     const prepared = this.metric === 'cosine' ? normalized(queries, this.dim, 'throw', 'queries') : queries;
     const slots = new Int32Array(queryCount * k).fill(-1);
@@ -262,7 +415,7 @@ export class HnswIndex implements VectorIndex {
 
   /** Tombstones a slot and repairs the links of its neighbours; returns whether it was live. */
   remove(slot: number): boolean {
-    this.checkUsable('remove');
+    this.checkMutable('remove');
     this.checkSlot(slot);
     if (this.graph.isDead(slot)) return false;
     this.graph.markDead(slot);
@@ -332,16 +485,20 @@ export class HnswIndex implements VectorIndex {
   /** Frees the arena memory. Idempotent; any later call other than `dispose` throws. */
   dispose(): void {
     if (this.disposed) return;
+    this.checkMutable('dispose');
     this.disposed = true;
+    for (const scratch of this.scratches.splice(0)) scratch.dispose();
     this.graph.dispose();
     disposeStorage(this.storageValue);
     disposeStorage(this.rerankValue);
+    for (const resource of this.owned.splice(0)) resource.dispose();
   }
 
   /** Installs a graph and rows that a loader validated. */
   [restoreGraph](state: RestoredGraph): void {
     const count = state.levels.length;
-    (this.storage as ArenaRowStorage).restoreRows(state.rows, count);
+    if (state.rows) (this.storage as ArenaRowStorage).restoreRows(state.rows, count);
+    if (state.owned) this.owned.push(state.owned);
     if (this.rerankStorage && state.rerankRows) (this.rerankStorage as ArenaRowStorage).restoreRows(state.rerankRows, count);
     this.graph.restore(state.levels, state.links0, state.upper, state.deadWords, state.entry, state.maxLevel);
     let removed = 0;
@@ -368,6 +525,73 @@ export class HnswIndex implements VectorIndex {
     }
     this.syncRows();
     this.kernels.graphInsert(this.graph.ctx, node, level, this.params.efConstruction);
+  }
+
+  /**
+   * Links nodes next.. (below `last`) as one batch through the executor (see `addParallel`); returns
+   * the first node not linked. A batch ends early after a node that raises the top level, so the
+   * next batch descends from it.
+   */
+  private async insertBatch(next: number, last: number, executor: HnswExecutor, area: BatchArea): Promise<number> {
+    const { M, seed, efConstruction } = this.params;
+    const size = Math.min(last - next, MAX_BATCH, Math.max(MIN_BATCH, Math.floor(this.graph.nodes * BATCH_FRACTION)));
+    const top = this.graph.maxLevel;
+    const levels: number[] = [];
+    let recordWords = 0;
+    while (levels.length < size) {
+      const level = levelOf(next + levels.length, seed, M, MAX_LEVEL);
+      levels.push(level);
+      recordWords += (Math.min(level, top) + 1) * (M + 1);
+      if (level > top) break;
+    }
+    const count = levels.length;
+    for (const level of levels) this.graph.addNode(level);
+    const { table, records } = area.reserve(count, recordWords);
+    const entries = this.arena.i32(table, count * 4);
+    const B = GRAPH_BATCH_ENTRY;
+    let record = records;
+    for (let b = 0; b < count; b++) {
+      const planned = Math.min(levels[b]!, top) + 1;
+      entries[4 * b + B.node] = next + b;
+      entries[4 * b + B.level] = levels[b]!;
+      entries[4 * b + B.record] = record;
+      entries[4 * b + B.levelsPlanned] = planned;
+      record += planned * (M + 1) * 4;
+    }
+    const threads = executor.threads;
+    const scratches = this.prepareScratches(threads, efConstruction);
+    await settleAll(scratches.map((scratch, t) => executor.run(t, { op: 'plan', ctx: scratch.ctx, batch: table, count, first: t, step: threads, efConstruction })));
+    await settleAll(scratches.map((scratch, t) => executor.run(t, { op: 'commit', ctx: scratch.ctx, batch: table, count, worker: t, threads })));
+    for (let b = 0; b < count; b++) if (levels[b]! > this.graph.maxLevel) this.graph.setEntry(next + b, levels[b]!);
+    return next + count;
+  }
+
+  /** The first `threads` per-thread contexts, current with the graph and rows. */
+  private prepareScratches(threads: number, ef: number): GraphScratch[] {
+    this.syncRows();
+    while (this.scratches.length < threads) this.scratches.push(new GraphScratch(this.graph));
+    const scratches = this.scratches.slice(0, threads);
+    for (const scratch of scratches) scratch.prepare(ef);
+    return scratches;
+  }
+
+  /** Runs async operations one at a time; mutation throws while any is queued or running. */
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    this.pendingAsync++;
+    const run = this.asyncQueue.then(operation);
+    this.asyncQueue = run.catch(() => undefined);
+    return run.finally(() => {
+      this.pendingAsync--;
+    });
+  }
+
+  private checkExecutor(executor: HnswExecutor): void {
+    if (executor === null || typeof executor !== 'object' || typeof executor.run !== 'function' || !Number.isInteger(executor.threads) || executor.threads < 1) {
+      throw new InvalidArgumentError('executor', 'must be an HnswExecutor (an HnswPool, or createInlineExecutor())');
+    }
+    if (executor.arena !== this.arena) {
+      throw new InvalidArgumentError('executor', "works in another arena than the index's (pools use defaultArena(); build the index with the same kernels)");
+    }
   }
 
   private syncRows(): void {
@@ -428,12 +652,27 @@ export class HnswIndex implements VectorIndex {
   private rerank(query: Float32Array, ids: Int32Array, count: number): Found {
     const scorer = this.rerankValue!.scorer();
     scorer.setQuery(query);
-    const heap = new TopK(Math.max(1, Math.min(count, ids.length)));
-    for (let i = 0; i < Math.min(count, ids.length); i++) heap.push(scorer.score(ids[i]!), ids[i]!);
+    const n = Math.min(count, ids.length);
+    const heap = new TopK(Math.max(1, n));
+    // One call for all candidates: a file-backed storage reads their rows in one go.
+    const rescored = new Float32Array(n);
+    if (scorer.scoreMany) scorer.scoreMany(ids, n, rescored);
+    else for (let i = 0; i < n; i++) rescored[i] = scorer.score(ids[i]!);
+    for (let i = 0; i < n; i++) heap.push(rescored[i]!, ids[i]!);
     const outIds = new Int32Array(heap.size);
     const outScores = new Float32Array(heap.size);
     heap.drainInto(outScores, outIds);
     return { ids: outIds, scores: outScores };
+  }
+
+  /** Validates a search's arguments: the query count and the plan. */
+  private checkSearch(queries: Float32Array, k: number, options: HnswSearchOptions): { queryCount: number; plan: SearchPlan } {
+    checkK(k);
+    const queryCount = checkBatch(queries, this.dim, 'queries');
+    if (queryCount * k > MAX_RESULT_ENTRIES) {
+      throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
+    }
+    return { queryCount, plan: this.planSearch(k, options) };
   }
 
   private planSearch(k: number, options: HnswSearchOptions): SearchPlan {
@@ -505,6 +744,53 @@ export class HnswIndex implements VectorIndex {
 
   private checkUsable(operation: string): void {
     if (this.disposed) throw new UnsupportedOperationError('HnswIndex', operation, 'the index was disposed');
+  }
+
+  /** A read-only external rerank storage cannot take new rows: refuse before anything changes. */
+  private checkAppendable(operation: string): void {
+    const rerank = this.rerankValue;
+    if (rerank && isExternalStorage(rerank) && !rerank.writable) {
+      throw new UnsupportedOperationError('HnswIndex', operation, 'the rerank storage is a read-only file; detach it with setRerankStorage(undefined) or open the file writable');
+    }
+  }
+
+  private checkMutable(operation: string): void {
+    this.checkUsable(operation);
+    if (this.pendingAsync > 0) throw new UnsupportedOperationError('HnswIndex', operation, 'an addParallel or searchAsync is pending; await it first');
+  }
+}
+
+/** Waits for every task (none is left running on shared memory about to be freed), then throws the first failure. */
+async function settleAll<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
+
+/** The batch table and records of `addParallel`, reused across batches. */
+class BatchArea {
+  private table: ArenaBlock | undefined;
+  private records: ArenaBlock | undefined;
+
+  constructor(private readonly arena: Arena) {}
+
+  reserve(entries: number, recordWords: number): { table: number; records: number } {
+    this.table = this.fit(this.table, entries * GRAPH_BATCH_ENTRY.bytes);
+    this.records = this.fit(this.records, recordWords * 4);
+    return { table: this.table.ptr, records: this.records.ptr };
+  }
+
+  dispose(): void {
+    if (this.table) this.arena.free(this.table);
+    if (this.records) this.arena.free(this.records);
+    this.table = this.records = undefined;
+  }
+
+  private fit(block: ArenaBlock | undefined, bytes: number): ArenaBlock {
+    if (block && block.byteLength >= bytes) return block;
+    if (block) this.arena.free(block);
+    return this.arena.alloc(Math.max(bytes, 2 * (block?.byteLength ?? 0)));
   }
 }
 

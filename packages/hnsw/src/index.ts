@@ -1,9 +1,11 @@
 export { HnswIndex } from './hnsw-index.js';
+export { createInlineExecutor, runGraphTask } from './graph-tasks.js';
+export type { GraphCommitTask, GraphPlanTask, GraphSearchReply, GraphSearchTask, GraphTask, HnswExecutor } from './graph-tasks.js';
 export type { HnswFilter, HnswSearchOptions } from './hnsw-index.js';
 export { DEFAULT_HNSW_PARAMS, levelOf } from './params.js';
 export type { HnswIndexOptions, HnswParams } from './params.js';
-export { Float32RowStorage, Float16RowStorage, Int8RowStorage, createBuiltinStorage, isArenaRowStorage } from './row-storage.js';
-export type { ArenaRowStorage, BuiltinStorage, GraphRows, VectorStorageFactory } from './row-storage.js';
+export { Float32RowStorage, Float16RowStorage, Int8RowStorage, createBuiltinStorage, isArenaRowStorage, isExternalStorage } from './row-storage.js';
+export type { ArenaRowStorage, BuiltinStorage, ExternalVectorStorage, GraphRows, VectorStorageFactory } from './row-storage.js';
 export { loadHnswIndex, hnswIndexCodec, HNSW_FOURCC, HNSW_FORMAT_MAJOR, HNSW_FORMAT_MINOR } from './hnsw-codec.js';
 export type { LoadHnswIndexOptions } from './hnsw-codec.js';
 export { DensePlainHNSW, DensePQHNSW, DenseFlatIndex } from './kannolo.js';

@@ -1,4 +1,5 @@
-import { UnsupportedOperationError } from '@quiver/core-math';
+import { CorruptFileError, InvalidArgumentError, decodeEnvelope, encodeEnvelope } from '@quiver/core-math';
+import { PqStorage } from '@quiver/pq';
 import { bruteForceTopK, gaussianMixture, recallAtK } from '@quiver/testkit';
 import { describe, expect, it } from 'vitest';
 import { DenseFlatIndex, DensePlainHNSW, DensePQHNSW } from './kannolo.js';
@@ -30,8 +31,36 @@ describe('kANNolo-style entry points', () => {
     expect(index.index.backend).toBe('walker');
     const { ids } = index.batchSearch(queries, 10, 64);
     expect(recallAtK(asResult(ids, 10), bruteForceTopK(data, queries, DIM, 10, 'dot'))).toBeGreaterThanOrEqual(0.9);
-    expect(() => index.toBytes()).toThrow(UnsupportedOperationError);
     index.dispose();
+  });
+
+  it('DensePQHNSW saves and loads graph, codes, codebooks and rerank rows; refuses inconsistent PQ files', () => {
+    for (const rerank of [true, false]) {
+      const index = DensePQHNSW.buildFromArray(data, DIM, { m: 8, efConstruction: 48, metric: 'euclidean', pqSubspaces: 8, nbits: rerank ? 8 : 4, rerank });
+      const loaded = DensePQHNSW.fromBytes(index.toBytes());
+      expect(loaded.index.storage).toBeInstanceOf(PqStorage);
+      expect([loaded.quantizer.M, loaded.quantizer.nbits, loaded.index.rerankStorageName]).toEqual([8, rerank ? 8 : 4, rerank ? 'float32' : undefined]);
+      expect(loaded.batchSearch(queries, 10, 32)).toEqual(index.batchSearch(queries, 10, 32));
+      expect(Buffer.compare(loaded.toBytes(), index.toBytes())).toBe(0);
+      // Codes take 8 (or 4) bytes per vector instead of 128.
+      expect(loaded.bytesPerVector).toBeLessThan(rerank ? 300 : 200);
+      for (const i of [index, loaded]) i.dispose();
+    }
+    const plain = DensePlainHNSW.buildFromArray(data.subarray(0, 100 * DIM), DIM, { m: 4 });
+    expect(() => DensePQHNSW.fromBytes(plain.toBytes())).toThrow(InvalidArgumentError);
+    plain.dispose();
+    const pq = DensePQHNSW.buildFromArray(data.subarray(0, 300 * DIM), DIM, { m: 4, pqSubspaces: 4, nbits: 4 });
+    const { header, sections } = decodeEnvelope(pq.toBytes(), { maxMajor: 1 });
+    const rewrite = (tag: string, edit: (bytes: Uint8Array) => Uint8Array | number) => {
+      const edited = new Map<string, Uint8Array>([...sections].map(([t, bytes]) => [t, bytes.slice()]));
+      const replaced = edit(edited.get(tag)!);
+      if (replaced instanceof Uint8Array) edited.set(tag, replaced);
+      return encodeEnvelope({ ...header, kind: 'HNSW', scalar: 'B', metric: header.metric!, sections: [...edited].map(([t, bytes]) => ({ tag: t, data: bytes })) });
+    };
+    expect(() => DensePQHNSW.fromBytes(rewrite('PARM', (b) => (new Uint32Array(b.buffer, b.byteOffset, 16)[8] = 5)))).toThrow(CorruptFileError);
+    expect(() => DensePQHNSW.fromBytes(rewrite('PQCB', (b) => (new Float32Array(b.buffer, b.byteOffset, 4)[3] = NaN)))).toThrow(CorruptFileError);
+    expect(() => DensePQHNSW.fromBytes(rewrite('ROWS', (b) => b.subarray(1)))).toThrow(CorruptFileError);
+    pq.dispose();
   });
 
   it('DenseFlatIndex is exact', () => {

@@ -1,6 +1,5 @@
 import {
   InvalidArgumentError,
-  UnsupportedOperationError,
   checkBatch,
   checkK,
   exactScan,
@@ -183,13 +182,29 @@ export class DensePQHNSW extends DensePlainHNSW {
     return toKannolo(result, this.index.metric);
   }
 
-  /** Bytes per vector searched in memory: the code plus the graph's links (the rerank copy aside). */
+  /** Bytes per vector of the PQ code. */
   get codeBytesPerVector(): number {
     return this.quantizer.codeSize;
   }
 
+  /** Resident bytes per vector: code, graph (links and search scratch) and an in-memory rerank copy (a file takes none). */
+  get bytesPerVector(): number {
+    return this.index.byteLength / Math.max(1, this.index.slotCount);
+  }
+
+  /** Loads what `toBytes()` wrote (graph, PQ codes, codebooks, and the float32 rerank copy if kept). */
+  static override fromBytes(bytes: Uint8Array): DensePQHNSW {
+    const index = loadHnswIndex(bytes);
+    if (!(index.storage instanceof PqStorage)) {
+      index.dispose();
+      throw new InvalidArgumentError('bytes', 'hold an HNSW index over plain vectors: load it with DensePlainHNSW');
+    }
+    return new DensePQHNSW(index, index.storage.quantizer);
+  }
+
+  /** Quiver's `HNSW` format with PQ storage; a rerank storage read from a file is left out. */
   override toBytes(): Uint8Array {
-    throw new UnsupportedOperationError('DensePQHNSW', 'toBytes', 'PQ-HNSW has no file format yet; rebuild it from the data');
+    return this.index.toBytes();
   }
 
   override dispose(): void {

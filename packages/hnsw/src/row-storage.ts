@@ -44,6 +44,23 @@ export type VectorStorageFactory = (dim: number, metric: Metric, arena: Arena) =
 
 export type BuiltinStorage = 'float32' | 'float16' | 'int8';
 
+/**
+ * A storage whose rows live outside the index, e.g. a file read on demand (`FileRowStorage` in
+ * `@quiver/hnsw/node`): it takes no memory per vector, saving the index leaves it out (reattach it
+ * with `setRerankStorage` after loading), and `add` throws while it is attached unless `writable`.
+ */
+export interface ExternalVectorStorage extends VectorStorage {
+  readonly external: true;
+  /** Whether `append` stores rows (else it throws, and the index refuses `add`). */
+  readonly writable: boolean;
+  /** Releases the storage's handle (a file descriptor). */
+  dispose?(): void;
+}
+
+export function isExternalStorage(storage: VectorStorage): storage is ExternalVectorStorage {
+  return (storage as Partial<ExternalVectorStorage>).external === true;
+}
+
 export function isArenaRowStorage(storage: VectorStorage): storage is ArenaRowStorage {
   return typeof (storage as Partial<ArenaRowStorage>).graphRows === 'function';
 }
@@ -181,6 +198,8 @@ export class Float16RowStorage extends FixedRowStorage {
   protected encodeRow(values: Float32Array, offset: number, out: Uint8Array, at: number): void {
     const halves = new Uint16Array(out.buffer, out.byteOffset + at, this.dim);
     for (let j = 0; j < this.dim; j++) halves[j] = floatToHalf(Math.max(-HALF_MAX, Math.min(HALF_MAX, values[offset + j]!)));
+    // Padding is written too: reused arena memory must not leak into saved files.
+    out.fill(0, at + 2 * this.dim, at + this.bytesPerVector);
   }
 
   protected decodeRow(bytes: Uint8Array, out: Float32Array): void {
@@ -206,6 +225,7 @@ export class Int8RowStorage extends FixedRowStorage {
     const scale = Math.fround(max / 127);
     const codes = new Int8Array(out.buffer, out.byteOffset + at, this.dim);
     for (let j = 0; j < this.dim; j++) codes[j] = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(values[offset + j]! / scale)));
+    out.fill(0, at + this.dim, at + ((this.dim + 3) & ~3));
     new DataView(out.buffer, out.byteOffset + at).setFloat32((this.dim + 3) & ~3, scale, true);
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Arena } from '../arena.js';
 import { SeededRandom } from '../random.js';
-import { GRAPH_CONTEXT as C, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND, type GraphKernels } from './graph-kernels.js';
+import { GRAPH_BATCH_ENTRY, GRAPH_CONTEXT as C, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND, type GraphKernels } from './graph-kernels.js';
 import { createJsKernels, floatToHalf } from './js-kernels.js';
 import { createWasmKernels } from './wasm-kernels.js';
 import { wasmAvailable } from './select.js';
@@ -133,6 +133,69 @@ describe.skipIf(!wasmAvailable())('graph kernels: WebAssembly and TypeScript agr
       const acornIds = wasm!.before[2]!.filter((_, i) => i % 2 === 1);
       expect(acornIds.length).toBeGreaterThan(0);
       expect(acornIds.every((id) => id % 7 === 0)).toBe(true);
+    }
+  });
+});
+
+describe.skipIf(!wasmAvailable())('graph kernels: batched construction', () => {
+  const arena = new Arena({ shared: false, initialBytes: 8 << 20 });
+  const backends: [string, GraphKernels][] = [
+    ['wasm', createWasmKernels(arena)],
+    ['js', createJsKernels(arena)],
+  ];
+  const SERIAL = 60;
+  const BATCH = 48;
+
+  /** Serial inserts up to SERIAL, then planned + committed batches, split over `threads` simulated threads. */
+  function buildBatched(kernels: GraphKernels, graph: ReturnType<typeof makeGraph>, levels: Uint8Array, threads: number): void {
+    const { ctx } = graph;
+    for (let v = 0; v < SERIAL; v++) kernels.graphInsert(ctx, v, levels[v]!, 24);
+    const view = arena.i32(ctx, GRAPH_CONTEXT_BYTES / 4);
+    const table = arena.alloc(BATCH * GRAPH_BATCH_ENTRY.bytes).ptr;
+    const records = arena.alloc(BATCH * 4 * (M + 1) * 4).ptr;
+    for (let start = SERIAL; start < N; start += BATCH) {
+      const count = Math.min(BATCH, N - start);
+      const top = view[C.maxLevel]!;
+      const entries = arena.i32(table, count * 4);
+      for (let b = 0; b < count; b++) {
+        entries.set([start + b, levels[start + b]!, records + b * 4 * (M + 1) * 4, Math.min(levels[start + b]!, top) + 1], b * 4);
+      }
+      for (let t = 0; t < threads; t++) kernels.graphPlanInserts(ctx, table, count, t, threads, 24);
+      for (let t = 0; t < threads; t++) kernels.graphCommitInserts(ctx, table, count, t, threads);
+      for (let b = 0; b < count; b++) {
+        if (levels[start + b]! > view[C.maxLevel]!) {
+          view[C.entry] = start + b;
+          view[C.maxLevel] = levels[start + b]!;
+        }
+      }
+    }
+  }
+
+  it('gives the same graph on both backends and for any thread count, and links every node', () => {
+    for (const kind of [GRAPH_ROW_KIND.float32, GRAPH_ROW_KIND.int8]) {
+      const dim = 19;
+      const rnd = new SeededRandom(11 + kind);
+      const { rows, stride } = writeRows(arena, kind, dim, rnd);
+      const levels = new Uint8Array(N);
+      // Level 0 only: a new top level would end a batch early in HnswIndex's schedule.
+      for (let v = 0; v < N; v++) levels[v] = v < SERIAL ? Math.min(2, Math.floor(-Math.log(1 - rnd.nextFloat()) / Math.log(M))) : 0;
+      const graphs = [];
+      for (const [, kernels] of backends) {
+        for (const threads of [1, 3]) {
+          const graph = makeGraph(arena, rows, stride, dim, kind, true, levels);
+          buildBatched(kernels, graph, levels, threads);
+          graphs.push({ links0: [...arena.i32(graph.fields.links0, N * (M0 + 1))], upper: [...arena.i32(graph.fields.upper, graph.blocks * (M + 1))] });
+        }
+      }
+      for (const other of graphs.slice(1)) expect(other).toEqual(graphs[0]);
+      const links0 = graphs[0]!.links0;
+      for (let v = 0; v < N; v++) expect(links0[v * (M0 + 1)]).toBeGreaterThan(0);
+      // Batch nodes link to each other (the earlier ones are candidates of the later ones).
+      let intraBatch = 0;
+      for (let v = SERIAL + 1; v < SERIAL + BATCH; v++) {
+        for (let i = 1; i <= links0[v * (M0 + 1)]!; i++) if (links0[v * (M0 + 1) + i]! >= SERIAL && links0[v * (M0 + 1) + i]! < v) intraBatch++;
+      }
+      expect(intraBatch).toBeGreaterThan(0);
     }
   });
 });

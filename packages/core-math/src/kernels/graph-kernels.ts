@@ -54,7 +54,32 @@ export interface GraphKernels {
    * to it re-selects its links from its own and `node`'s, without tombstoned nodes.
    */
   graphRepair(ctx: number, node: number, level: number): void;
+  /**
+   * Batched construction, step 1 (read only; threads may plan different entries at once, each with
+   * its own context): plans the entries `first`, `first + step`, ... below `count` of the batch table
+   * at `batch` (see `GRAPH_BATCH_ENTRY`): greedy descent, then on each level up to min(level, top)
+   * `graphInsert`'s beam search, with the batch entries before this one (of at least that level)
+   * scored as extra candidates, and the neighbour selection, written to the entry's record
+   * (`levelsPlanned` lists of M + 1 int32, level 0 first). Writes only the records and the context's
+   * scratch.
+   */
+  graphPlanInserts(ctx: number, batch: number, count: number, first: number, step: number, efConstruction: number): void;
+  /**
+   * Batched construction, step 2, the share of thread `worker` of `threads`: for each entry in batch
+   * order, the owner of its node (node % threads) installs the planned links, and the owner of each
+   * linked node adds the reverse link (re-selecting when full). Threads write disjoint lists, and the
+   * resulting graph does not depend on the thread count.
+   */
+  graphCommitInserts(ctx: number, batch: number, count: number, worker: number, threads: number): void;
 }
+
+/**
+ * Batch table entries of `graphPlanInserts` / `graphCommitInserts`: 4 int32 (16 bytes) each, in
+ * int32 units: the node (its row stored, upper blocks assigned, links empty), its level, the byte
+ * pointer of its record, and the levels planned, min(level, top) + 1 with top the context's
+ * `maxLevel` at planning time.
+ */
+export const GRAPH_BATCH_ENTRY = Object.freeze({ node: 0, level: 1, record: 2, levelsPlanned: 3, bytes: 16 });
 
 /** Context field positions, in int32 units from the context pointer. */
 export const GRAPH_CONTEXT = Object.freeze({
@@ -120,6 +145,14 @@ export function createJsGraphKernels(arena: Arena): GraphKernels {
     graphRepair: (ctx, node, level) => {
       scoring.load(ctx);
       walker.repair(ctx, node, level);
+    },
+    graphPlanInserts: (ctx, batch, count, first, step, efConstruction) => {
+      scoring.load(ctx);
+      walker.planInserts(ctx, batch, count, first, step, efConstruction);
+    },
+    graphCommitInserts: (ctx, batch, count, worker, threads) => {
+      scoring.load(ctx);
+      walker.commitInserts(ctx, batch, count, worker, threads);
     },
   };
 }
@@ -227,6 +260,60 @@ export class GraphWalker {
         for (let j = 0; j < count; j++) n = this.collect(list, j, epoch, prune, n);
         for (let j = 0; j < ownCount; j++) n = this.collect(own, j, epoch, prune, n);
         this.reselect(u, l, n);
+      }
+    }
+  }
+
+  /** `GraphKernels.graphPlanInserts`. */
+  planInserts(ctx: number, batch: number, count: number, first: number, step: number, efConstruction: number): void {
+    this.load(ctx);
+    const top = this.field(C.maxLevel);
+    const recordWords = this.maxM + 1;
+    const B = GRAPH_BATCH_ENTRY;
+    for (let b = first; b < count; b += step) {
+      const at = (batch >> 2) + b * 4;
+      const node = this.i32[at + B.node]!;
+      const level = this.i32[at + B.level]!;
+      const record = this.i32[at + B.record]! >> 2;
+      let entry = this.field(C.entry);
+      this.scoring.setNodeQuery(0, node);
+      let s = this.scoring.score(0, entry);
+      for (let l = top; l > level; l--) {
+        entry = this.greedy(entry, s, l);
+        s = this.greedyScore;
+      }
+      for (let l = Math.min(level, top); l >= 0; l--) {
+        let found = this.searchLayer(entry, s, l, efConstruction, 0, 0, false);
+        if (found > 0) {
+          entry = this.pairId(this.result, 0);
+          s = this.pairScore(this.result, 0);
+        }
+        found = this.mergeMates(batch, b, l, efConstruction, found);
+        const list = record + l * recordWords;
+        this.i32[list] = found === 0 ? 0 : this.selectNeighbors(this.result, found, this.maxM, (list + 1) << 2);
+      }
+    }
+  }
+
+  /** `GraphKernels.graphCommitInserts`. */
+  commitInserts(ctx: number, batch: number, count: number, worker: number, threads: number): void {
+    this.load(ctx);
+    const recordWords = this.maxM + 1;
+    const B = GRAPH_BATCH_ENTRY;
+    for (let b = 0; b < count; b++) {
+      const at = (batch >> 2) + b * 4;
+      const node = this.i32[at + B.node]!;
+      const record = this.i32[at + B.record]! >> 2;
+      const levels = this.i32[at + B.levelsPlanned]!;
+      const mine = node % threads === worker;
+      for (let l = 0; l < levels; l++) {
+        const list = record + l * recordWords;
+        const kept = this.i32[list]!;
+        if (mine) this.i32.copyWithin(this.linksOf(node, l) >> 2, list, list + kept + 1);
+        for (let i = 0; i < kept; i++) {
+          const target = this.i32[list + 1 + i]!;
+          if (target % threads === worker) this.addLink(target, node, l);
+        }
       }
     }
   }
@@ -442,6 +529,27 @@ export class GraphWalker {
   }
 
   // ---- construction -------------------------------------------------------------------------
+
+  /** The batch nodes before entry `b` of at least `level`, scored and merged into the `found` sorted results (at most `ef`). */
+  private mergeMates(batch: number, b: number, level: number, ef: number, found: number): number {
+    let n = found;
+    const result = this.result;
+    for (let i = 0; i < b; i++) {
+      const at = (batch >> 2) + i * 4;
+      if (this.i32[at + GRAPH_BATCH_ENTRY.level]! < level) continue;
+      const v = this.i32[at + GRAPH_BATCH_ENTRY.node]!;
+      const s = this.scoring.score(0, v);
+      if (n === ef && !before(s, v, this.pairScore(result, n - 1), this.pairId(result, n - 1))) continue;
+      let j = n < ef ? n : n - 1;
+      while (j > 0 && before(s, v, this.pairScore(result, j - 1), this.pairId(result, j - 1))) {
+        this.setPair(result, j, this.pairScore(result, j - 1), this.pairId(result, j - 1));
+        j--;
+      }
+      this.setPair(result, j, s, v);
+      if (n < ef) n++;
+    }
+    return n;
+  }
 
   private selectNeighbors(pairs: number, n: number, limit: number, out: number): number {
     let kept = 0;
