@@ -2,7 +2,7 @@
  * Quiver on siftsmall: exact l2 search over 10,000 SIFT vectors, its 100 queries, recall@10
  * against the shipped ground truth and queries per second, with and without the int8 prefilter
  * (same results); then txtai-style quantized indexes with Quiver's centring and rerank extensions,
- * then HNSW and PQ-HNSW graphs.
+ * then TurboQuant codes at 4 and 2 bits, then HNSW and PQ-HNSW graphs.
  *
  *   pnpm demo                                   (from the repository root)
  *   QUIVER_DATASETS=/path/to/datasets pnpm demo (datasets elsewhere)
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { FlatIndex, NumpyAnnIndex, type NumpyAnnIndexOptions } from '@quiver/flat';
 import { missingFiles, loadSiftsmall } from './siftsmall.js';
 import { graphSection } from './graphs.js';
+import { turboQuantSection } from './turboquant.js';
 import { overlapRecall, tieAwareRecallL2 } from './recall.js';
 import { formatQps as format, queriesPerSecond } from './timing.js';
 
@@ -37,6 +38,7 @@ function main(): number {
   console.log(`siftsmall: ${base.length / dim} base vectors × ${dim}, ${queryCount} queries (${dir})\n`);
 
   let exactSingleQps = 0;
+  let exactBatchQps = 0;
   for (const prefilter of ['none', 'int8'] as const) {
     const start = performance.now();
     const index = new FlatIndex({ dim, metric: 'l2', prefilter });
@@ -48,7 +50,10 @@ function main(): number {
     const singleQps = queriesPerSecond(queryCount, () => {
       for (let q = 0; q < queryCount; q++) index.search(queries.subarray(q * dim, (q + 1) * dim), K);
     });
-    if (prefilter === 'none') exactSingleQps = singleQps;
+    if (prefilter === 'none') {
+      exactSingleQps = singleQps;
+      exactBatchQps = batchQps;
+    }
     const variant = prefilter === 'none' ? '' : ', int8 prefilter';
     console.log(`FlatIndex, exact l2 (${index.backend} kernels${variant}), built in ${buildMs.toFixed(1)} ms`);
     console.log(`  recall@${K} vs the shipped ground truth (ties count): ${recall.toFixed(4)} (${perfectQueries}/${queryCount} queries exact)`);
@@ -86,6 +91,7 @@ function main(): number {
       console.log(`  ${name.padEnd(27)} recall ${overlap.toFixed(4)}  ${format(qps).padStart(7)} queries/s  (${(qps / floatQps).toFixed(2)}× float32, built in ${annBuildMs.toFixed(1)} ms)`);
     }
   }
+  turboQuantSection(sift, exactBatchQps);
   graphSection(sift, exactSingleQps);
   return 0;
 }
