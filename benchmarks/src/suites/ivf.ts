@@ -82,7 +82,8 @@ async function measureWorkload(label: string, workload: Workload, metric: Metric
   const queryCount = queries.length / dim;
   const k = options.k;
   const nlist = Math.max(1, Math.round(Math.sqrt(n)));
-  const nprobes = [...new Set(options.nprobe.map((p) => Math.min(p, nlist)))].sort((a, b) => a - b);
+  // The curve ends with every list probed: IVF-Flat must then be exact (checked below).
+  const nprobes = [...new Set([...options.nprobe.map((p) => Math.min(p, nlist)), nlist])].sort((a, b) => a - b);
   const out: PartResult = { measurements: [], checks: [], notes: [] };
   const add = (m: Measurement) => out.measurements.push(m);
   const buildSection = `${label} · build (nlist ${nlist})`;

@@ -1,4 +1,4 @@
-import type { Arena, ArenaBlock } from '@quiver/core-math';
+import { InternalError, type Arena, type ArenaBlock } from '@quiver/core-math';
 
 /**
  * How a list stores its entries:
@@ -13,22 +13,28 @@ const MIN_CAPACITY = 32;
 
 /**
  * The per-cluster entry arrays of an IVF index, each in its own arena block so kernels scan a
- * list in place, plus the slot of every entry. Entries are only appended; removal is the index's
- * tombstones.
+ * list in place, plus the slot of every entry and, when `withTerms`, one float32 term per entry
+ * (IVF-PQ's per-code part of the l2 distance) in a parallel arena block. Capacities are multiples
+ * of 32 entries, so kernels may read the terms of a whole fast-scan block. Entries are only
+ * appended; removal is the index's tombstones.
  */
 export class InvertedLists {
   readonly nlist: number;
   readonly layout: ListLayout;
+  readonly withTerms: boolean;
   private readonly arena: Arena;
   private readonly blocks: (ArenaBlock | undefined)[];
+  private readonly termBlocks: (ArenaBlock | undefined)[];
   private readonly sizes: Int32Array;
   private readonly slotArrays: Int32Array[];
 
-  constructor(arena: Arena, nlist: number, layout: ListLayout) {
+  constructor(arena: Arena, nlist: number, layout: ListLayout, withTerms = false) {
     this.arena = arena;
     this.nlist = nlist;
     this.layout = layout;
+    this.withTerms = withTerms;
     this.blocks = new Array<ArenaBlock | undefined>(nlist).fill(undefined);
+    this.termBlocks = new Array<ArenaBlock | undefined>(nlist).fill(undefined);
     this.sizes = new Int32Array(nlist);
     this.slotArrays = Array.from({ length: nlist }, () => new Int32Array(0));
   }
@@ -49,6 +55,11 @@ export class InvertedLists {
     return this.blocks[list]?.ptr ?? 0;
   }
 
+  /** Arena pointer of a list's float32 terms (0 without terms or when empty); moves when the list grows. */
+  termsPtr(list: number): number {
+    return this.termBlocks[list]?.ptr ?? 0;
+  }
+
   /** The slots of a list's entries, in entry order (a live view: copy before mutating). */
   slots(list: number): Int32Array {
     return this.slotArrays[list]!.subarray(0, this.sizes[list]!);
@@ -57,24 +68,28 @@ export class InvertedLists {
   /** Bytes of arena memory held by the lists. */
   get byteLength(): number {
     let total = 0;
-    for (const block of this.blocks) total += block?.byteLength ?? 0;
+    for (const block of [...this.blocks, ...this.termBlocks]) total += block?.byteLength ?? 0;
     return total;
   }
 
   /**
    * Appends entries to lists: entry i goes to `lists[i]` with slot `slots[i]`; its bytes are
-   * `entries[i * entryBytes ..]` (for fast-scan, the packed 4-bit code of `ceil(M / 2)` bytes).
+   * `entries[i * entryBytes ..]` (for fast-scan, the packed 4-bit code of `ceil(M / 2)` bytes)
+   * and its term `terms[i]` (required exactly when the lists keep terms).
    */
-  append(lists: Int32Array, slots: Int32Array, entries: Uint8Array, entryBytes: number): void {
+  append(lists: Int32Array, slots: Int32Array, entries: Uint8Array, entryBytes: number, terms?: Float32Array): void {
+    if ((terms !== undefined) !== this.withTerms) throw new InternalError(`InvertedLists: terms must be given exactly when the lists keep them`);
     const added = new Int32Array(this.nlist);
     for (let i = 0; i < lists.length; i++) added[lists[i]!]!++;
     // Allocate first: growing the arena invalidates views.
     for (let list = 0; list < this.nlist; list++) if (added[list]! > 0) this.reserve(list, this.sizes[list]! + added[list]!);
     const bytes = this.arena.u8(0, this.arena.byteLength);
+    const floats = this.arena.f32(0, this.arena.byteLength >> 2);
     for (let i = 0; i < lists.length; i++) {
       const list = lists[i]!;
       const position = this.sizes[list]!++;
       this.slotArrays[list]![position] = slots[i]!;
+      if (terms) floats[(this.termBlocks[list]!.ptr >> 2) + position] = terms[i]!;
       const base = this.blocks[list]!.ptr;
       if (this.layout.kind === 'rows') {
         bytes.set(entries.subarray(i * entryBytes, (i + 1) * entryBytes), base + position * entryBytes);
@@ -100,9 +115,11 @@ export class InvertedLists {
 
   dispose(): void {
     for (let list = 0; list < this.nlist; list++) {
-      const block = this.blocks[list];
-      if (block) this.arena.free(block);
-      this.blocks[list] = undefined;
+      for (const blocks of [this.blocks, this.termBlocks]) {
+        const block = blocks[list];
+        if (block) this.arena.free(block);
+        blocks[list] = undefined;
+      }
       this.sizes[list] = 0;
     }
   }
@@ -120,6 +137,10 @@ export class InvertedLists {
       this.arena.u8(block.ptr + kept, block.byteLength - kept).fill(0);
     }
     this.blocks[list] = block;
+    if (this.withTerms) {
+      const terms = this.termBlocks[list];
+      this.termBlocks[list] = terms ? this.arena.realloc(terms, target * 4) : this.arena.alloc(target * 4);
+    }
     const slots = new Int32Array(target);
     slots.set(this.slotArrays[list]!);
     this.slotArrays[list] = slots;

@@ -28,7 +28,7 @@ import {
   type SlotFilter,
   type VectorIndex,
 } from '@quiver/core-math';
-import { fastScanCode, InvertedLists } from './inverted-lists.js';
+import { InvertedLists } from './inverted-lists.js';
 import {
   IVF_ASSIGN_SECTION,
   IVF_CENTROIDS_SECTION,
@@ -88,8 +88,10 @@ export interface IvfTrainAsyncOptions extends LongTaskOptions {
 
 const MAX_SLOTS = 0x7fffffff;
 const MAX_RESULT_ENTRIES = 2 ** 27;
-/** The 4-bit fast scan keeps `k × this` candidates by its uint8-table estimate before scoring them with the float table. */
+/** Without rerank, the 4-bit fast scan keeps `k × this` candidates by its uint8-table estimate, then scores them with the float table. */
 const FAST_SCAN_SHORTLIST_FACTOR = 8;
+/** uint16 sums of M uint8 entries stay exact up to M = 257. */
+const MAX_FAST_SCAN_M = 256;
 
 const CAPABILITIES: IndexCapabilities = Object.freeze({
   remove: true,
@@ -189,12 +191,17 @@ export class IvfIndex implements VectorIndex {
     this.hold = { arena: this.kernels.arena, centroids: undefined, rerankRows: undefined, lists: undefined, pq: undefined };
     finalizer?.register(this, this.hold, this);
     if (storage === 'pq') {
-      // Validates M and nbits; cosine vectors arrive normalized, residuals must not be, so the PQ sees dot.
+      if (this.nbits === 4 && this.M > MAX_FAST_SCAN_M) {
+        throw new InvalidArgumentError('M', `4-bit lists are scanned with uint16 sums of uint8 tables, so M must be at most ${MAX_FAST_SCAN_M}, got ${this.M}`);
+      }
+      // Validates M and nbits. The PQ's tables are what the scan sums (see ListScan): l2 distances
+      // without residuals, inner products otherwise (cosine vectors arrive normalized and residuals
+      // must not be renormalized, so the PQ sees dot).
       this.hold.pq = new ProductQuantizer({
         dim: this.dim,
         M: this.M,
         nbits: this.nbits,
-        metric: this.metric === 'l2' ? 'l2' : 'dot',
+        metric: this.metric === 'l2' && !this.residual ? 'l2' : 'dot',
         kernels: this.kernels.backend,
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         ...(options.iterations !== undefined ? { iterations: options.iterations } : {}),
@@ -215,10 +222,23 @@ export class IvfIndex implements VectorIndex {
     return this.slots;
   }
 
-  /** Arena bytes per stored vector: the float32 row (flat) or the code (+ the float32 row with rerank). */
+  /**
+   * Arena bytes per stored vector: the float32 row (flat), or the code, plus a float32 term under
+   * l2 with residuals and the float32 row with rerank.
+   */
   get bytesPerVector(): number {
     if (this.storage === 'flat') return this.dim * 4;
-    return this.hold.pq!.codeSize + (this.rerank ? this.dim * 4 : 0);
+    return this.hold.pq!.codeSize + (this.keepsTerms ? 4 : 0) + (this.rerank ? this.dim * 4 : 0);
+  }
+
+  /**
+   * IVF-PQ under l2 with residuals keeps one float32 per vector: ‖r‖² + 2⟨c, r⟩ for its list
+   * centroid c and decoded residual r, the part of ‖q − c − r‖² = ‖q − c‖² + (‖r‖² + 2⟨c, r⟩) −
+   * 2⟨q, r⟩ that depends on the code alone (FAISS's "term 1"). Queries then need one inner-product
+   * table for all lists instead of one distance table per probed list.
+   */
+  private get keepsTerms(): boolean {
+    return this.storage === 'pq' && this.residual && this.metric === 'l2';
   }
 
   /** A copy of the coarse centroids, nlist × dim. */
@@ -416,6 +436,16 @@ export class IvfIndex implements VectorIndex {
     return (this.tombWords[slot >>> 5]! & (1 << (slot & 31))) !== 0;
   }
 
+  /** @internal The list holding a slot's entry. */
+  listOf(slot: number): number {
+    return this.slotList[slot]!;
+  }
+
+  /** @internal A slot's position in its list. */
+  positionOf(slot: number): number {
+    return this.slotPosition[slot]!;
+  }
+
   /** @internal The float32 rows kept for reranking (arena pointer). */
   get rerankRowsPtr(): number {
     return this.hold.rerankRows?.ptr ?? 0;
@@ -470,7 +500,7 @@ export class IvfIndex implements VectorIndex {
       this.storage === 'pq' && this.nbits === 4
         ? ({ kind: 'fast-scan', M: this.M } as const)
         : ({ kind: 'rows', entryBytes: this.entryBytes } as const);
-    this.hold.lists = new InvertedLists(this.kernels.arena, this.nlist, layout);
+    this.hold.lists = new InvertedLists(this.kernels.arena, this.nlist, layout, this.keepsTerms);
   }
 
   /** x - c(label) for every row. */
@@ -483,6 +513,33 @@ export class IvfIndex implements VectorIndex {
       for (let j = 0; j < dim; j++) out[i * dim + j] = rows[i * dim + j]! - centroids[c + j]!;
     }
     return out;
+  }
+
+  /**
+   * Term 1 of every code (see `keepsTerms`), accumulated in float64 from the float32 centroids
+   * and codebooks. Adding and loading both compute it here, so a loaded index scores identically.
+   */
+  private residualTerms(labels: Int32Array, codes: Uint8Array): Float32Array {
+    const pq = this.hold.pq!;
+    const { M, ksub, dsub, codeSize } = pq;
+    const { dim } = this;
+    const { arena } = this.kernels;
+    const codebooks = arena.f32(pq.centroidsPtr, M * ksub * dsub);
+    const centroids = arena.f32(this.hold.centroids!.ptr, this.nlist * dim);
+    const terms = new Float32Array(labels.length);
+    for (let i = 0; i < labels.length; i++) {
+      const c = labels[i]! * dim;
+      let sum = 0;
+      for (let m = 0; m < M; m++) {
+        const r = (m * ksub + pq.subCode(codes, i * codeSize, m)) * dsub;
+        for (let j = 0; j < dsub; j++) {
+          const v = codebooks[r + j]!;
+          sum += v * (v + 2 * centroids[c + m * dsub + j]!);
+        }
+      }
+      terms[i] = sum;
+    }
+    return terms;
   }
 
   /** Appends entries (slot order from `slotCount`) to their lists, with rerank rows when kept. */
@@ -509,7 +566,7 @@ export class IvfIndex implements VectorIndex {
       this.slotList[first + i] = list;
       this.slotPosition[first + i] = lists.size(list) + pending[list]!++;
     }
-    lists.append(labels, slots, entries, this.entryBytes);
+    lists.append(labels, slots, entries, this.entryBytes, this.keepsTerms ? this.residualTerms(labels, entries) : undefined);
     this.slots = first + n;
   }
 
@@ -560,8 +617,16 @@ interface ScanParams {
 }
 
 /**
- * One search's working state: arena scratch sized for the largest list, the heaps, and the
- * per-storage list scorers. `run` answers one query.
+ * One search's working state: arena scratch, the heaps, and `run`, which answers one query.
+ *
+ * IVF-PQ scores all lists from ONE table per query (FAISS's precomputed-table decomposition).
+ * A code's value is bias + term + scale × (its table sum), per list:
+ * - l2 with residuals: ‖q − c − r‖² = ‖q − c‖² (the coarse distance, as bias) + the code's kept
+ *   term ‖r‖² + 2⟨c, r⟩ − 2⟨q, r⟩ (the inner-product table, scale −2);
+ * - dot / cosine with residuals: ⟨q, c⟩ (bias) + ⟨q, r⟩;
+ * - without residuals: the table sum alone (l2 distances or inner products).
+ * A probed list thus costs no table work, and all probed lists go to one kernel call. l2 values
+ * are distances, negated into scores.
  */
 class ListScan {
   private readonly index: IvfIndex;
@@ -572,6 +637,10 @@ class ListScan {
   private readonly dim: number;
   private readonly nlist: number;
   private readonly l2: boolean;
+  /** −1 under l2 (values are distances), else 1. */
+  private readonly sign: number;
+  /** Factor of the table sum: −2 under l2 with residuals, else 1. */
+  private readonly scale: number;
   private readonly scratch: ArenaBlock;
   private readonly queryPtr: number;
   private readonly pqQueryPtr: number;
@@ -579,15 +648,24 @@ class ListScan {
   private readonly coarseDotPtr: number;
   private readonly tablePtr: number;
   private readonly lutPtr: number;
-  private readonly scoresPtr: number;
+  private readonly lutParamsPtr: number;
+  private readonly descriptorsPtr: number;
+  private readonly valuesPtr: number;
+  /** `pqFastScanGather`'s input (list pointer, position) and output for the shortlist. */
+  private readonly refsPtr: number;
   private readonly sumsPtr: number;
+  /** The lists of the current kernel call, in descriptor order. */
+  private readonly scanned: Int32Array;
   /** Candidates: the k best, or k × rerankFactor before reranking. */
   private readonly heap: TopK;
   private readonly finalHeap: TopK | undefined;
+  /** The 4-bit fast scan's candidates by estimate (without rerank); emptied by every flush. */
   private readonly shortlist: TopK | undefined;
   private readonly candidateScores: Float32Array;
   private readonly candidateSlots: Int32Array;
-  private readonly residualQuery: Float32Array;
+  /** Views of the whole arena memory, taken at the start of each query. */
+  private mem: Float32Array = new Float32Array(0);
+  private words: Int32Array = new Int32Array(0);
 
   constructor(index: IvfIndex, kernels: Kernels, lists: InvertedLists, pq: ProductQuantizer | undefined, params: ScanParams) {
     this.index = index;
@@ -598,9 +676,27 @@ class ListScan {
     this.dim = index.dim;
     this.nlist = index.nlist;
     this.l2 = index.metric === 'l2';
-    const maxList = Math.ceil(lists.maxSize() / 32) * 32;
+    this.sign = this.l2 ? -1 : 1;
+    this.scale = pq && index.residual && this.l2 ? -2 : 1;
+    // Every list's values fill a multiple of 32 (the fast scan writes whole blocks).
+    const perList = Math.ceil(lists.maxSize() / 32) * 32;
+    const batch = params.nprobe;
     const tableEntries = pq ? pq.M * pq.ksub : 0;
-    const layout = [this.dim * 4, this.dim * 4, this.nlist * 4, this.nlist * 4, tableEntries * 4, pq ? pq.M * 16 : 0, maxList * 4, maxList * 2];
+    const shortlist = pq && pq.nbits === 4 && !index.rerank ? params.k * FAST_SCAN_SHORTLIST_FACTOR : 0;
+    const layout = [
+      this.dim * 4,
+      this.dim * 4,
+      this.nlist * 4,
+      this.nlist * 4,
+      tableEntries * 4,
+      pq ? pq.M * 16 : 0,
+      8,
+      batch * 16,
+      // Values of the scanned lists, later the rerank distances of the candidates.
+      Math.max(batch * perList, index.rerank ? params.k * params.rerankFactor : 0) * 4,
+      shortlist * 8,
+      shortlist * 4,
+    ];
     const offsets: number[] = [];
     let total = 0;
     for (const bytes of layout) {
@@ -608,63 +704,163 @@ class ListScan {
       total += Math.ceil(bytes / 64) * 64;
     }
     this.scratch = kernels.arena.alloc(total);
-    [this.queryPtr, this.pqQueryPtr, this.coarsePtr, this.coarseDotPtr, this.tablePtr, this.lutPtr, this.scoresPtr, this.sumsPtr] = offsets.map(
-      (offset) => this.scratch.ptr + offset,
-    ) as [number, number, number, number, number, number, number, number];
+    [
+      this.queryPtr,
+      this.pqQueryPtr,
+      this.coarsePtr,
+      this.coarseDotPtr,
+      this.tablePtr,
+      this.lutPtr,
+      this.lutParamsPtr,
+      this.descriptorsPtr,
+      this.valuesPtr,
+      this.refsPtr,
+      this.sumsPtr,
+    ] = offsets.map((offset) => this.scratch.ptr + offset) as [number, number, number, number, number, number, number, number, number, number, number];
+    this.scanned = new Int32Array(batch);
     const { k, rerankFactor } = params;
     const reranks = index.rerank;
     this.heap = new TopK(reranks ? k * rerankFactor : k);
     this.finalHeap = reranks ? new TopK(k) : undefined;
-    this.shortlist = pq && pq.nbits === 4 ? new TopK(k * FAST_SCAN_SHORTLIST_FACTOR) : undefined;
-    this.candidateScores = new Float32Array(this.heap.k);
-    this.candidateSlots = new Int32Array(this.heap.k);
-    this.residualQuery = new Float32Array(this.dim);
+    this.shortlist = shortlist > 0 ? new TopK(shortlist) : undefined;
+    const candidates = Math.max(this.heap.k, this.shortlist?.k ?? 0);
+    this.candidateScores = new Float32Array(candidates);
+    this.candidateSlots = new Int32Array(candidates);
   }
 
   /** Writes the best hits of one (prepared) query at `offset`; returns how many. */
   run(query: Float32Array, outScores: Float32Array, outSlots: Int32Array, offset: number): number {
-    const { kernels, dim, nlist, params } = this;
+    const { kernels, dim, nlist, params, pq } = this;
     const { arena } = kernels;
-    arena.f32(this.queryPtr, dim).set(query);
-    const pq = this.pq;
-    const dotResidual = pq !== undefined && this.index.residual && !this.l2;
+    // Nothing allocates in the arena during a search, so views of the whole memory stay valid.
+    this.mem = arena.f32(0, arena.byteLength >> 2);
+    this.words = arena.i32(0, arena.byteLength >> 2);
+    const { mem } = this;
+    mem.set(query, this.queryPtr >> 2);
     const byDot = this.index.metric === 'dot';
-    if (dotResidual || byDot) kernels.dotF32(this.queryPtr, this.index.centroidsPtr, nlist, dim, this.coarseDotPtr);
+    if (byDot || (pq && this.index.residual && !this.l2)) kernels.dotF32(this.queryPtr, this.index.centroidsPtr, nlist, dim, this.coarseDotPtr);
     // Probe order: nearest centroids, or for dot the largest inner products (the lists most likely to hold large q·x).
+    const coarse = mem.subarray(this.coarsePtr >> 2, (this.coarsePtr >> 2) + nlist);
     if (byDot) {
-      const dots = arena.f32(this.coarseDotPtr, nlist);
-      const order = arena.f32(this.coarsePtr, nlist);
-      for (let list = 0; list < nlist; list++) order[list] = -dots[list]!;
+      const dots = this.coarseDotPtr >> 2;
+      for (let list = 0; list < nlist; list++) coarse[list] = -mem[dots + list]!;
     } else {
       kernels.l2sqF32(this.queryPtr, this.index.centroidsPtr, nlist, dim, this.coarsePtr);
     }
-    // One table for every list unless l2 residuals make it depend on the list's centroid.
-    const sharedTable = pq !== undefined && !(this.index.residual && this.l2);
-    if (sharedTable) pq.adcTableAt(query, this.pqQueryPtr, this.tablePtr);
-    const order = probeOrder(arena.f32(this.coarsePtr, nlist), params.nprobe);
-    let rest: Int32Array | undefined;
-    for (let i = 0; i < nlist; i++) {
-      if (i >= params.nprobe && this.heap.size >= params.k) break;
-      if (i === order.length) rest = restOrder(arena.f32(this.coarsePtr, nlist), order);
-      const list = i < order.length ? order[i]! : rest![i - order.length]!;
-      const size = this.lists.size(list);
-      if (size === 0) continue;
-      if (!pq) {
-        this.scanFlatList(list, size);
-        continue;
-      }
-      if (!sharedTable) this.listTable(query, list);
-      const bias = dotResidual ? arena.f32(this.coarseDotPtr, nlist)[list]! : 0;
-      if (pq.nbits === 8) this.scanPqList(list, size, bias);
-      else this.fastScanList(list, size, bias);
+    if (pq) {
+      pq.adcTableAt(query, this.pqQueryPtr, this.tablePtr);
+      if (pq.nbits === 4) kernels.pqQuantizeLut(this.tablePtr, pq.M, this.lutPtr, this.lutParamsPtr);
     }
-    this.shortlist?.clear();
+    const order = probeOrder(coarse, params.nprobe);
+    this.scanLists(order);
+    // Too few admitted hits (selective filter, tombstones): further lists, nearest first, one at a time.
+    if (this.heap.size < params.k) {
+      const rest = restOrder(coarse, order);
+      for (let i = 0; i < rest.length && this.heap.size < params.k; i++) this.scanLists(rest.subarray(i, i + 1));
+    }
     if (!this.finalHeap) return this.heap.drainInto(outScores, outSlots, offset);
     return this.rerankInto(outScores, outSlots, offset);
   }
 
   dispose(): void {
     this.kernels.arena.free(this.scratch);
+  }
+
+  /** Scores the entries of `lists` (at most nprobe of them) and offers them. */
+  private scanLists(lists: Int32Array): void {
+    const pq = this.pq;
+    if (!pq) {
+      for (const list of lists) if (this.lists.size(list) > 0) this.scanFlatList(list);
+      return;
+    }
+    const count = this.describe(lists);
+    if (count === 0) return;
+    if (pq.nbits === 8) {
+      this.kernels.pqAdcScanLists(this.descriptorsPtr, count, pq.M, 8, this.tablePtr, this.scale, this.valuesPtr);
+      this.offerValues(count);
+    } else {
+      this.kernels.pqFastScanLists(this.descriptorsPtr, count, pq.M, this.lutPtr, this.lutParamsPtr, this.scale, this.valuesPtr);
+      this.takeEstimates(count);
+    }
+  }
+
+  /** The value every code of a list starts from (see the class comment), as float32. */
+  private bias(list: number): number {
+    if (!this.index.residual) return 0;
+    return this.mem[((this.l2 ? this.coarsePtr : this.coarseDotPtr) >> 2) + list]!;
+  }
+
+  /** Writes the kernel descriptors of the non-empty lists among `lists`; returns how many. */
+  private describe(lists: Int32Array): number {
+    const { mem, words } = this;
+    let count = 0;
+    for (const list of lists) {
+      const size = this.lists.size(list);
+      if (size === 0) continue;
+      const d = (this.descriptorsPtr >> 2) + count * 4;
+      words[d] = this.lists.ptr(list);
+      words[d + 1] = size;
+      words[d + 2] = this.lists.termsPtr(list);
+      mem[d + 3] = this.bias(list);
+      this.scanned[count++] = list;
+    }
+    return count;
+  }
+
+  /** Offers every entry of the `count` lists just scanned by `pqAdcScanLists`. */
+  private offerValues(count: number): void {
+    const { mem, sign } = this;
+    let o = this.valuesPtr >> 2;
+    for (let c = 0; c < count; c++) {
+      const slots = this.lists.slots(this.scanned[c]!);
+      for (let i = 0; i < slots.length; i++) this.offer(sign * mem[o + i]!, slots[i]!);
+      o += slots.length;
+    }
+  }
+
+  /**
+   * The 4-bit fast scan's second step, on its uint8-table estimates. With rerank, the estimates
+   * go straight to the candidate heap (the float32 rows rescore them). Without, they pick a
+   * shortlist of k × FAST_SCAN_SHORTLIST_FACTOR, which `flushShortlist` scores exactly.
+   */
+  private takeEstimates(count: number): void {
+    const { mem, sign, shortlist } = this;
+    let o = this.valuesPtr >> 2;
+    for (let c = 0; c < count; c++) {
+      const slots = this.lists.slots(this.scanned[c]!);
+      for (let i = 0; i < slots.length; i++) {
+        const estimate = sign * mem[o + i]!;
+        if (!shortlist) this.offer(estimate, slots[i]!);
+        else if ((shortlist.size < shortlist.k || estimate >= shortlist.threshold) && this.admits(slots[i]!)) shortlist.push(estimate, slots[i]!);
+      }
+      o += Math.ceil(slots.length / 32) * 32;
+    }
+    if (shortlist) this.flushShortlist();
+  }
+
+  /**
+   * Scores the shortlisted entries exactly from the float table (the value `pqAdcScanLists`
+   * would give: bias + term + scale × table sum) and offers them.
+   */
+  private flushShortlist(): void {
+    const { mem, words, sign, scale, index } = this;
+    const count = this.shortlist!.drainInto(this.candidateScores, this.candidateSlots);
+    const refs = this.refsPtr >> 2;
+    for (let c = 0; c < count; c++) {
+      const slot = this.candidateSlots[c]!;
+      words[refs + c * 2] = this.lists.ptr(index.listOf(slot));
+      words[refs + c * 2 + 1] = index.positionOf(slot);
+    }
+    this.kernels.pqFastScanGather(this.refsPtr, count, this.pq!.M, this.tablePtr, this.sumsPtr);
+    const sums = this.sumsPtr >> 2;
+    for (let c = 0; c < count; c++) {
+      const slot = this.candidateSlots[c]!;
+      const list = index.listOf(slot);
+      const terms = this.lists.termsPtr(list) >> 2;
+      const bias = this.bias(list);
+      const base = terms !== 0 ? Math.fround(bias + mem[terms + index.positionOf(slot)]!) : bias;
+      this.offer(sign * Math.fround(base + Math.fround(scale * mem[sums + c]!)), slot);
+    }
   }
 
   /** Offers a scored entry: tombstones, the filter and (without rerank) the score bounds apply. */
@@ -680,97 +876,33 @@ class ListScan {
     return !this.index.isTombstoned(slot) && (this.params.filter === undefined || this.params.filter.has(slot));
   }
 
-  private scanFlatList(list: number, size: number): void {
-    const { kernels } = this;
-    if (this.l2) kernels.l2sqF32(this.queryPtr, this.lists.ptr(list), size, this.dim, this.scoresPtr);
-    else kernels.dotF32(this.queryPtr, this.lists.ptr(list), size, this.dim, this.scoresPtr);
-    this.offerAll(list, size, 0);
-  }
-
-  private scanPqList(list: number, size: number, bias: number): void {
-    const pq = this.pq!;
-    this.kernels.pqAdcScan(this.lists.ptr(list), size, pq.M, 8, this.tablePtr, this.scoresPtr);
-    this.offerAll(list, size, bias);
-  }
-
-  /** Offers every entry of a list scored into `scoresPtr` (negated for l2, plus `bias`). */
-  private offerAll(list: number, size: number, bias: number): void {
-    const scores = this.kernels.arena.f32(this.scoresPtr, size);
+  private scanFlatList(list: number): void {
+    const { kernels, mem, sign } = this;
+    const size = this.lists.size(list);
+    if (this.l2) kernels.l2sqF32(this.queryPtr, this.lists.ptr(list), size, this.dim, this.valuesPtr);
+    else kernels.dotF32(this.queryPtr, this.lists.ptr(list), size, this.dim, this.valuesPtr);
+    const values = this.valuesPtr >> 2;
     const slots = this.lists.slots(list);
-    for (let i = 0; i < size; i++) this.offer(this.l2 ? -scores[i]! : bias + scores[i]!, slots[i]!);
-  }
-
-  /**
-   * The 4-bit fast scan: uint8 tables give an estimate of every entry's score; entries entering
-   * the shortlist by estimate are scored exactly with the float table.
-   */
-  private fastScanList(list: number, size: number, bias: number): void {
-    const pq = this.pq!;
-    const { arena } = this.kernels;
-    const { M } = pq;
-    const table = arena.f32(this.tablePtr, M * 16);
-    // Costs are lower-is-better: distances for l2, negated inner products otherwise.
-    const sign = this.l2 ? 1 : -1;
-    let range = 0;
-    let costBase = 0;
-    const mins = new Float64Array(M);
-    for (let m = 0; m < M; m++) {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let c = 0; c < 16; c++) {
-        const cost = sign * table[m * 16 + c]!;
-        lo = Math.min(lo, cost);
-        hi = Math.max(hi, cost);
-      }
-      mins[m] = lo;
-      costBase += lo;
-      range = Math.max(range, hi - lo);
-    }
-    const unit = range > 0 ? range / 255 : 1;
-    const lut = arena.u8(this.lutPtr, M * 16);
-    for (let m = 0; m < M; m++) {
-      for (let c = 0; c < 16; c++) lut[m * 16 + c] = Math.round((sign * table[m * 16 + c]! - mins[m]!) / unit);
-    }
-    const base = this.lists.ptr(list);
-    this.kernels.pqFastScan(base, Math.ceil(size / 32), M, this.lutPtr, this.sumsPtr);
-    const sums = arena.u16(this.sumsPtr, size);
-    const bytes = arena.u8(0, arena.byteLength);
-    const slots = this.lists.slots(list);
-    const shortlist = this.shortlist!;
-    for (let i = 0; i < size; i++) {
-      const estimate = bias - (costBase + sums[i]! * unit);
-      if (shortlist.size === shortlist.k && estimate < shortlist.threshold) continue;
-      const slot = slots[i]!;
-      if (!this.admits(slot) || !shortlist.push(estimate, slot)) continue;
-      let s = 0;
-      for (let m = 0; m < M; m++) s = Math.fround(s + table[m * 16 + fastScanCode(bytes, base, M, i, m)]!);
-      this.offer(this.l2 ? -s : bias + s, slot);
-    }
-  }
-
-  /** The ADC table of a list whose residual query differs per list (l2 residuals). */
-  private listTable(query: Float32Array, list: number): void {
-    const centroids = this.kernels.arena.f32(this.index.centroidsPtr + list * this.dim * 4, this.dim);
-    const residual = this.residualQuery;
-    for (let j = 0; j < this.dim; j++) residual[j] = query[j]! - centroids[j]!;
-    this.pq!.adcTableAt(residual, this.pqQueryPtr, this.tablePtr);
+    for (let i = 0; i < size; i++) this.offer(sign * mem[values + i]!, slots[i]!);
   }
 
   /** Rescores the candidates with the kept float32 rows and keeps the best k within the bounds. */
   private rerankInto(outScores: Float32Array, outSlots: Int32Array, offset: number): number {
-    const { kernels, dim } = this;
+    const { kernels, dim, mem } = this;
     const count = this.heap.drainInto(this.candidateScores, this.candidateSlots);
     const final = this.finalHeap!;
     const rowsPtr = this.index.rerankRowsPtr;
     for (let i = 0; i < count; i++) {
-      const slot = this.candidateSlots[i]!;
-      const rowPtr = rowsPtr + slot * dim * 4;
-      if (this.l2) kernels.l2sqF32(this.queryPtr, rowPtr, 1, dim, this.scoresPtr);
-      else kernels.dotF32(this.queryPtr, rowPtr, 1, dim, this.scoresPtr);
-      const raw = kernels.arena.f32(this.scoresPtr, 1)[0]!;
-      const score = this.l2 ? -raw : raw;
+      const rowPtr = rowsPtr + this.candidateSlots[i]! * dim * 4;
+      const out = this.valuesPtr + i * 4;
+      if (this.l2) kernels.l2sqF32(this.queryPtr, rowPtr, 1, dim, out);
+      else kernels.dotF32(this.queryPtr, rowPtr, 1, dim, out);
+    }
+    const values = this.valuesPtr >> 2;
+    for (let i = 0; i < count; i++) {
+      const score = this.sign * mem[values + i]!;
       if (score < this.params.minScore || score > this.params.maxScore) continue;
-      final.push(score, slot);
+      final.push(score, this.candidateSlots[i]!);
     }
     return final.drainInto(outScores, outSlots, offset);
   }

@@ -10,14 +10,16 @@ describe('kmeansAsync on the worker pool', () => {
   afterAll(() => pool.close());
 
   it('gives exactly the centroids and inertia of the single-threaded run', async () => {
-    const dim = 32;
-    const data = new SeededRandom(21).fillGaussian(new Float32Array(3000 * dim)) as Float32Array;
-    const options = { k: 64, iterations: 4, seed: 3 };
-    const local = kmeans(data, dim, options);
-    const pooled = await kmeansAsync(data, dim, { ...options, executor: pool });
-    expect(pooled.centroids).toEqual(local.centroids);
-    expect(pooled.inertia).toBe(local.inertia);
-    expect(pooled.iterations).toBe(local.iterations);
+    // dim 32 assigns through a distance tile locally, dim 8 (a PQ subspace) through pqAssign.
+    for (const [dim, k] of [[32, 64], [8, 256]] as const) {
+      const data = new SeededRandom(21).fillGaussian(new Float32Array(2000 * dim)) as Float32Array;
+      const options = { k, iterations: 3, seed: 3 };
+      const local = kmeans(data, dim, options);
+      const pooled = await kmeansAsync(data, dim, { ...options, executor: pool });
+      expect(pooled.centroids).toEqual(local.centroids);
+      expect(pooled.inertia).toBe(local.inertia);
+      expect(pooled.iterations).toBe(local.iterations);
+    }
   });
 });
 

@@ -11,9 +11,19 @@ const queries = gaussianMixture({ n: 5, dim, clusters: 10, seed: 8, sampleSeed: 
 const disposers: (() => void)[] = [];
 afterAll(() => disposers.forEach((dispose) => dispose()));
 
+/** Codebooks per backend and setting, trained once: every metric's quantizer installs the same ones. */
+const codebooks = new Map<string, Float32Array>();
+
 function storageFor(metric: 'l2' | 'dot' | 'cosine', nbits: PqBits, kernels: KernelChoice, M = 6): PqStorage {
-  const quantizer = new ProductQuantizer({ dim, M, nbits, metric, kernels, iterations: 4 });
-  quantizer.train(data);
+  const key = `${kernels}/${nbits}/${M}`;
+  if (!codebooks.has(key)) {
+    const trainer = new ProductQuantizer({ dim, M, nbits, kernels, iterations: 4 });
+    trainer.train(data);
+    codebooks.set(key, trainer.centroids());
+    trainer.dispose();
+  }
+  const quantizer = new ProductQuantizer({ dim, M, nbits, metric, kernels });
+  quantizer.setCentroids(codebooks.get(key)!);
   const storage = new PqStorage({ quantizer });
   disposers.push(() => storage.dispose(), () => quantizer.dispose());
   return storage;

@@ -1,6 +1,6 @@
 import { DimensionMismatchError, InvalidArgumentError, NotTrainedError, SeededRandom, getKernels, wasmAvailable, type KernelChoice } from '@quiver/core-math';
 import { gaussianMixture } from '@quiver/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ProductQuantizer, type PqBits } from './product-quantizer.js';
 
 const backends: KernelChoice[] = wasmAvailable() ? ['js', 'wasm'] : ['js'];
@@ -18,6 +18,21 @@ afterEach(() => {
   for (const pq of created.splice(0)) pq.dispose();
 });
 
+/** Quantizers trained once per backend and setting, shared by the tests below (training dominates their time). */
+const shared = new Map<string, ProductQuantizer>();
+afterAll(() => {
+  for (const pq of shared.values()) pq.dispose();
+});
+function sharedTrained(key: string, options: ConstructorParameters<typeof ProductQuantizer>[0], sample: Float32Array): ProductQuantizer {
+  let pq = shared.get(key);
+  if (!pq) {
+    pq = new ProductQuantizer(options);
+    pq.train(sample);
+    shared.set(key, pq);
+  }
+  return pq;
+}
+
 function meanSquaredError(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
@@ -28,8 +43,7 @@ describe.each(backends)('ProductQuantizer (%s kernels)', (kernels) => {
   it('encodes and decodes with an error well below the data variance; 8 bits beat 4 bits', () => {
     const errors: Record<number, number> = {};
     for (const nbits of [8, 4] as PqBits[]) {
-      const pq = make({ dim, M: 8, nbits, kernels, iterations: 10 });
-      pq.train(data);
+      const pq = sharedTrained(`${kernels}/${nbits}`, { dim, M: 8, nbits, kernels, iterations: 4 }, data.subarray(0, 1000 * dim));
       const codes = pq.encode(data);
       expect(codes.length).toBe(3000 * pq.codeSize);
       expect(pq.codeSize).toBe(nbits === 8 ? 8 : 4);
@@ -44,21 +58,22 @@ describe.each(backends)('ProductQuantizer (%s kernels)', (kernels) => {
     expect(errors[8]).toBeLessThan(0.15 * variance);
   });
 
-  it('encodes each subvector to its nearest centroid', () => {
-    const pq = make({ dim, M: 4, nbits: 4, kernels, iterations: 5 });
-    pq.train(data);
-    const centroids = pq.centroids();
-    const codes = pq.encode(data.subarray(0, 50 * dim));
-    for (let i = 0; i < 50; i++) {
-      for (let m = 0; m < 4; m++) {
-        const distances = Array.from({ length: 16 }, (_, c) => {
-          let d = 0;
-          for (let j = 0; j < pq.dsub; j++) d += (data[i * dim + m * pq.dsub + j]! - centroids[(m * 16 + c) * pq.dsub + j]!) ** 2;
-          return d;
-        });
-        const best = Math.min(...distances);
-        // float32 kernel vs float64 here: the chosen centroid is optimal up to rounding.
-        expect(distances[pq.subCode(codes, i * pq.codeSize, m)]!).toBeLessThanOrEqual(best * (1 + 1e-5) + 1e-9);
+  it('encodes each subvector to its nearest centroid (nbits 8 and 4)', () => {
+    for (const nbits of [8, 4] as PqBits[]) {
+      const pq = sharedTrained(`${kernels}/${nbits}`, { dim, M: 8, nbits, kernels, iterations: 4 }, data.subarray(0, 1000 * dim));
+      const centroids = pq.centroids();
+      const codes = pq.encode(data.subarray(0, 50 * dim));
+      for (let i = 0; i < 50; i++) {
+        for (let m = 0; m < 8; m++) {
+          const distances = Array.from({ length: pq.ksub }, (_, c) => {
+            let d = 0;
+            for (let j = 0; j < pq.dsub; j++) d += (data[i * dim + m * pq.dsub + j]! - centroids[(m * pq.ksub + c) * pq.dsub + j]!) ** 2;
+            return d;
+          });
+          const best = Math.min(...distances);
+          // float32 kernel vs float64 here: the chosen centroid is optimal up to rounding.
+          expect(distances[pq.subCode(codes, i * pq.codeSize, m)]!).toBeLessThanOrEqual(best * (1 + 1e-5) + 1e-9);
+        }
       }
     }
   });
@@ -66,8 +81,9 @@ describe.each(backends)('ProductQuantizer (%s kernels)', (kernels) => {
   for (const metric of ['l2', 'dot', 'cosine'] as const) {
     for (const nbits of [8, 4] as PqBits[]) {
       it(`ADC over the table equals scoring the decoded vectors (${metric}, nbits ${nbits})`, () => {
-        const pq = make({ dim, M: 16, nbits, metric, kernels, iterations: 4 });
-        pq.train(data.subarray(0, 600 * dim));
+        // The codebooks' quality does not matter here: every metric reuses one training per setting.
+        const pq = make({ dim, M: 16, nbits, metric, kernels });
+        pq.setCentroids(sharedTrained(`${kernels}/${nbits}/M16`, { dim, M: 16, nbits, kernels, iterations: 2 }, data.subarray(0, 600 * dim)).centroids());
         const n = 40;
         const codes = pq.encode(data.subarray(0, n * dim));
         const decoded = pq.decode(codes);

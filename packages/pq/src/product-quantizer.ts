@@ -42,21 +42,25 @@ export interface ProductQuantizerOptions {
 }
 
 const DEFAULT_SEED = 1234;
-/** Rows encoded per tile: the distance tile is ENCODE_ROWS × ksub float32. */
-const ENCODE_ROWS = 256;
+/** Rows encoded per chunk (their subvectors are copied into the arena one subspace at a time). */
+const ENCODE_ROWS = 1024;
 
-/** Frees a quantizer's centroid block when it is collected without `dispose()`. */
+/**
+ * A quantizer's arena blocks: the codebooks, and the same values transposed per subspace (value
+ * j of centroid c of subspace m at (m × dsub + j) × ksub + c), the layout `pqTable` reads four
+ * centroids at a time from. Freed when the quantizer is collected without `dispose()`.
+ */
 interface CentroidHold {
   readonly arena: Arena;
   block: ArenaBlock | undefined;
+  transposed: ArenaBlock | undefined;
 }
-const centroidFinalizer =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<CentroidHold>((hold) => {
-        if (hold.block) hold.arena.free(hold.block);
-        hold.block = undefined;
-      })
-    : undefined;
+function freeCentroids(hold: CentroidHold): void {
+  if (hold.block) hold.arena.free(hold.block);
+  if (hold.transposed) hold.arena.free(hold.transposed);
+  hold.block = hold.transposed = undefined;
+}
+const centroidFinalizer = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<CentroidHold>(freeCentroids) : undefined;
 
 /**
  * Product quantization (Jégou et al., 2011): the vector is cut into M subvectors of dim / M values,
@@ -104,7 +108,7 @@ export class ProductQuantizer implements Quantizer {
     this.iterations = options.iterations;
     this.maxPointsPerCentroid = options.maxPointsPerCentroid;
     this.kernels = getKernels(options.kernels ?? 'auto');
-    this.hold = { arena: this.kernels.arena, block: undefined };
+    this.hold = { arena: this.kernels.arena, block: undefined, transposed: undefined };
     centroidFinalizer?.register(this, this.hold, this);
   }
 
@@ -159,18 +163,26 @@ export class ProductQuantizer implements Quantizer {
     if (codebooks.length !== length) throw new DimensionMismatchError(length, codebooks.length, 'codebooks');
     const { arena } = this.kernels;
     this.hold.block ??= arena.alloc(length * 4);
+    this.hold.transposed ??= arena.alloc(length * 4);
     arena.f32(this.hold.block.ptr, length).set(codebooks);
+    const transposed = arena.f32(this.hold.transposed.ptr, length);
+    const { M, ksub, dsub } = this;
+    for (let m = 0; m < M; m++) {
+      for (let c = 0; c < ksub; c++) {
+        for (let j = 0; j < dsub; j++) transposed[(m * dsub + j) * ksub + c] = codebooks[(m * ksub + c) * dsub + j]!;
+      }
+    }
   }
 
   /** Codes of `vectors.length / dim` rows (`codeSize` bytes each), written into `out` when given. */
   encode(vectors: Float32Array, out?: Uint8Array): Uint8Array {
-    const block = this.trainedBlock('encode');
+    this.trainedBlock('encode');
     const n = checkBatch(vectors, this.dim);
     const codes = out ?? new Uint8Array(n * this.codeSize);
     if (!(codes instanceof Uint8Array) || codes.length < n * this.codeSize) {
       throw new InvalidArgumentError('out', `must be a Uint8Array of at least ${n * this.codeSize} bytes`);
     }
-    this.encodeRows(this.prepare(vectors), n, codes, block.ptr);
+    this.encodeRows(this.prepare(vectors), n, codes);
     return codes;
   }
 
@@ -223,20 +235,13 @@ export class ProductQuantizer implements Quantizer {
    * float32) as scratch for the prepared query. Storages and indexes keep both blocks per query.
    */
   adcTableAt(query: Float32Array, queryPtr: number, tablePtr: number): void {
-    const block = this.trainedBlock('adcTable');
+    this.trainedBlock('adcTable');
     if (!(query instanceof Float32Array) || query.length !== this.dim) {
       throw new DimensionMismatchError(this.dim, (query as { length?: number })?.length ?? 0, 'query');
     }
     const { arena } = this.kernels;
     arena.f32(queryPtr, this.dim).set(this.metric === 'cosine' ? normalized(query, this.dim, 'throw', 'query') : query);
-    const { M, ksub, dsub } = this;
-    for (let m = 0; m < M; m++) {
-      const q = queryPtr + m * dsub * 4;
-      const centroids = block.ptr + m * ksub * dsub * 4;
-      const out = tablePtr + m * ksub * 4;
-      if (this.metric === 'l2') this.kernels.l2sqF32(q, centroids, ksub, dsub, out);
-      else this.kernels.dotF32(q, centroids, ksub, dsub, out);
-    }
+    this.kernels.pqTable(queryPtr, this.hold.transposed!.ptr, this.M, this.ksub, this.dsub, this.metric === 'l2' ? 1 : 0, tablePtr);
   }
 
   /** Frees the centroids. Idempotent; any later call throws. */
@@ -244,21 +249,20 @@ export class ProductQuantizer implements Quantizer {
     if (this.disposed) return;
     this.disposed = true;
     centroidFinalizer?.unregister(this);
-    if (this.hold.block) this.kernels.arena.free(this.hold.block);
-    this.hold.block = undefined;
+    freeCentroids(this.hold);
   }
 
-  /** Writes codes of n prepared rows using the arena codebooks at `centroidsPtr`. */
-  private encodeRows(rows: Float32Array, n: number, codes: Uint8Array, centroidsPtr: number): void {
+  /** Writes codes of n prepared rows: each subvector's nearest centroid (`pqAssign` over the transposed codebooks). */
+  private encodeRows(rows: Float32Array, n: number, codes: Uint8Array): void {
     const { M, dsub, ksub, dim, codeSize } = this;
     const { arena } = this.kernels;
     const chunk = Math.min(n, ENCODE_ROWS);
     const subBytes = chunk * dsub * 4;
-    const scratch = arena.alloc(subBytes + chunk * ksub * 4 + chunk * 8);
+    const scratch = arena.alloc(subBytes + chunk * 8);
     const subPtr = scratch.ptr;
-    const tilePtr = subPtr + subBytes;
-    const labelPtr = tilePtr + chunk * ksub * 4;
+    const labelPtr = subPtr + subBytes;
     const valuePtr = labelPtr + chunk * 4;
+    const transposedPtr = this.hold.transposed!.ptr;
     if (this.nbits === 4) codes.fill(0, 0, n * codeSize);
     try {
       for (let r0 = 0; r0 < n; r0 += chunk) {
@@ -266,8 +270,7 @@ export class ProductQuantizer implements Quantizer {
         for (let m = 0; m < M; m++) {
           const sub = arena.f32(subPtr, count * dsub);
           for (let i = 0; i < count; i++) sub.set(rows.subarray((r0 + i) * dim + m * dsub, (r0 + i) * dim + (m + 1) * dsub), i * dsub);
-          this.kernels.l2sqF32Batch(subPtr, count, centroidsPtr + m * ksub * dsub * 4, ksub, dsub, tilePtr);
-          this.kernels.pqArgminRows(tilePtr, count, ksub, labelPtr, valuePtr);
+          this.kernels.pqAssign(subPtr, count, dsub, transposedPtr + m * dsub * ksub * 4, ksub, labelPtr, valuePtr);
           const labels = arena.i32(labelPtr, count);
           for (let i = 0; i < count; i++) {
             const at = (r0 + i) * codeSize;
