@@ -78,7 +78,8 @@ export type { LutKernels } from './kernels/lut-kernels.js';
 export {
   createJsLutKernels,
   LUT_BLOCK,
-  LUT_MAX_STAGE_GROUPS,
+  LUT_STAGE_GROUPS,
+  lutStageCount,
   LUT_PARAM_HEAD,
   LUT_STAGE_PARAMS,
   LUT_MAX_ENTRY,
@@ -87,7 +88,7 @@ export {
   lutLaneByte,
 } from './kernels/lut-kernels.js';
 export type { PqKernels } from './kernels/pq-kernels.js';
-export { GraphWalker, GRAPH_CONTEXT, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND, GRAPH_BATCH_ENTRY } from './kernels/graph-kernels.js';
+export { GraphWalker, GRAPH_CONTEXT, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND, GRAPH_BATCH_ENTRY, isPqRowKind } from './kernels/graph-kernels.js';
 export type { GraphKernels, GraphScoring } from './kernels/graph-kernels.js';
 export type { TransformKernels } from './kernels/transform-kernels.js';
 export { transformScratchBytes, transformCalibrationBytes } from './kernels/transform-kernels.js';

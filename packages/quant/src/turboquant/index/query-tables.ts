@@ -145,6 +145,8 @@ function positionBias(biasTerms: Float64Array, d0: number, per: number): number 
 /** u8 entries round((value − min_p) / mul), clamped to [0, 127]; unused entries 0. */
 function quantizeTable(layout: NibbleLayout, table: Float32Array, minima: Float64Array, mul: number, u8: Uint8Array): void {
   const { positions, validEntries } = layout;
+  // A local: an imported binding read in the hot loop is slow where modules are transformed (vitest).
+  const maxEntry = LUT_MAX_ENTRY;
   u8.fill(0, 0, positions * 16);
   if (mul === 0) return;
   const inverse = 1 / mul;
@@ -153,7 +155,7 @@ function quantizeTable(layout: NibbleLayout, table: Float32Array, minima: Float6
     for (let e = 0; e < validEntries; e++) {
       // Non-negative, so round-half-up is a truncation of x + 0.5.
       const q = ((table[p * 16 + e]! - lo) * inverse + 0.5) | 0;
-      u8[p * 16 + e] = q > LUT_MAX_ENTRY ? LUT_MAX_ENTRY : q;
+      u8[p * 16 + e] = q > maxEntry ? maxEntry : q;
     }
   }
 }
