@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { InvalidArgumentError, parseMetric, type KernelChoice, type Metric } from '@quiver/core-math';
 import { SMOKE_SIZES } from './suites/smoke.js';
 
+/** Parts of the hnsw suite: the hnswlib-node comparison curves, PQ-HNSW, deletion, siftsmall, filtered search. */
+export const HNSW_PARTS = ['curves', 'pq', 'deletion', 'siftsmall', 'filtered'] as const;
+
 export const SUITES = ['exact', 'siftsmall', 'quantized', 'hnsw', 'idmap', 'turboquant', 'ivf', 'smoke'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -35,8 +38,11 @@ export interface BenchOptions {
   readonly dims: readonly number[];
   /** efSearch settings of the hnsw suite's recall / throughput curves. */
   readonly efSearch: readonly number[];
-  /** Rows of the hnsw suite's PQ-HNSW section (its first rows of the workload); 0 means all `n`. */
-  readonly pqN: number;
+  /**
+   * Parts of the hnsw suite to run (`HNSW_PARTS`); a subset updates only the sections it measures
+   * in the existing results file.
+   */
+  readonly parts: readonly string[];
   /** nprobe settings of the ivf suite's curves. */
   readonly nprobe: readonly number[];
   readonly kernels: KernelChoice;
@@ -64,7 +70,7 @@ const DEFAULTS: BenchOptions = {
   bits: [1, 2, 4, 8],
   dims: [],
   efSearch: [10, 16, 24, 32, 48, 64, 96, 128, 192, 256],
-  pqN: 0,
+  parts: HNSW_PARTS,
   nprobe: [1, 2, 4, 8, 16, 32, 64],
   kernels: 'auto',
   datasets: resolve(PACKAGE_DIR, '..', '..', 'shared', 'datasets'),
@@ -103,7 +109,8 @@ export const USAGE = `usage: pnpm bench <${SUITES.join('|')}> [options]
   --bits <list>        quantized suite widths (default 1,2,4,8)
   --dims <list>        hnsw suite synthetic dimensions (default 128,768; --dim gives one)
   --ef <list>          hnsw suite efSearch settings (default 10,16,24,32,48,64,96,128,192,256)
-  --pq-n <int>         rows of the hnsw suite's PQ-HNSW section (default: all of --n)
+  --parts <list>       hnsw suite parts: ${HNSW_PARTS.join(',')} (default all; a subset
+                       re-measures those sections and keeps the others of the existing results file)
   --nprobe <list>      ivf suite nprobe settings (default 1,2,4,8,16,32,64)
   --kernels <choice>   auto | wasm | js (default auto)
   --datasets <dir>     datasets folder (default <repo>/../shared/datasets)
@@ -140,7 +147,7 @@ export function parseCommandLine(argv: readonly string[]): { suite: SuiteName; o
       dims: { type: 'string' },
       ef: { type: 'string' },
       nprobe: { type: 'string' },
-      'pq-n': { type: 'string' },
+      parts: { type: 'string' },
       kernels: { type: 'string' },
       datasets: { type: 'string' },
       out: { type: 'string' },
@@ -172,7 +179,13 @@ export function parseCommandLine(argv: readonly string[]): { suite: SuiteName; o
   }
   if (values.dim !== undefined && values.dims === undefined) options['dims'] = [options['dim']];
   if (values.dims !== undefined) options['dims'] = values.dims.split(',').map((d) => positiveInteger('dims', d.trim()));
-  if (values['pq-n'] !== undefined) options['pqN'] = positiveInteger('pq-n', values['pq-n']);
+  if (values.parts !== undefined) {
+    options['parts'] = values.parts.split(',').map((part) => {
+      const name = part.trim();
+      if (!(HNSW_PARTS as readonly string[]).includes(name)) throw new InvalidArgumentError('--parts', `must list parts of ${HNSW_PARTS.join(', ')}, got ${JSON.stringify(name)}`);
+      return name;
+    });
+  }
   if (values.ef !== undefined) options['efSearch'] = values.ef.split(',').map((ef) => positiveInteger('ef', ef.trim()));
   if (values.nprobe !== undefined) options['nprobe'] = values.nprobe.split(',').map((p) => positiveInteger('nprobe', p.trim()));
   if (values.kernels !== undefined) {

@@ -2,7 +2,7 @@ import { SlotBitset } from '@quiver/core-math';
 import { buildHnswlib, ensureHnswlibInstalled } from '../baselines/hnswlib.js';
 import { loadSiftsmall, siftsmallMissing } from '../data/siftsmall.js';
 import { syntheticWorkload, type Workload } from '../data/synthetic.js';
-import type { BenchOptions } from '../options.js';
+import { HNSW_PARTS, type BenchOptions } from '../options.js';
 import { recallAtK } from '../recall.js';
 import type { SuiteResult } from '../report.js';
 import { nowMs } from '../stats.js';
@@ -11,9 +11,10 @@ import { parametersOf } from './exact.js';
 import { compareGraphs, type GraphBuilder, type GraphComparison } from './hnsw/compare-graphs.js';
 import { measureDeletion } from './hnsw/deletion.js';
 import { measurePqHnsw } from './hnsw/pq-hnsw.js';
-import { exactNeighbours } from './hnsw/exact-truth.js';
+import { exactNeighbours, recallScorer } from './hnsw/exact-truth.js';
 import { HNSW_PARAMETERS } from './hnsw/graph-under-test.js';
-import { quiverHnswBuilder } from './hnsw/quiver-hnsw.js';
+import { mergeWithPrevious, type RerunScope } from './hnsw/partial-run.js';
+import { QuiverGraph, quiverHnswBuilder } from './hnsw/quiver-hnsw.js';
 import { loadSigmodDummy, sigmodDummyMissing, timestampWindow } from './hnsw/sigmod-dummy.js';
 
 export interface HnswSuiteScope {
@@ -44,8 +45,9 @@ function graphBuilders(options: BenchOptions, scope: HnswSuiteScope, notes: stri
  * HNSW graphs against hnswlib-node (M = 16, efConstruction = 200, one thread each): build time and
  * bytes, the recall@k / throughput curve over efSearch with single-query latency, and throughput
  * at recall@k = 0.95, on the synthetic mixtures (`--dims`, default 128 and 768) and siftsmall;
- * then recall after deleting 30% of the points and filtered search at 10% selectivity on
- * sigmod2024-dummy. Exact answers come from Quiver's FlatIndex in the same run.
+ * then recall after deleting 30% of the points, memory-lean PQ-HNSW, and filtered search at 10%
+ * selectivity on sigmod2024-dummy. Exact answers come from Quiver's FlatIndex in the same run.
+ * `--parts` runs a subset (see `HNSW_PARTS`) and folds it into the existing results file.
  */
 export async function runHnswSuite(options: BenchOptions, scope: HnswSuiteScope = { baseline: true, targets: true }): Promise<SuiteResult> {
   const { n, clusters, spread, seed } = options;
@@ -62,6 +64,14 @@ export async function runHnswSuite(options: BenchOptions, scope: HnswSuiteScope 
     result.checks.push(...part.checks);
     result.notes.push(...part.notes);
   };
+  const parts = new Set(options.parts);
+  const rerun: { -readonly [K in keyof RerunScope]: RerunScope[K] } & { curveLabels: string[] } = {
+    curveLabels: [],
+    pq: false,
+    deletion: false,
+    siftsmall: parts.has('siftsmall'),
+    filtered: parts.has('filtered'),
+  };
   const builders = graphBuilders(options, scope, notes);
   const common = { options, builders, targets: scope.targets } satisfies Partial<GraphComparison>;
   const dims = options.dims.length > 0 ? options.dims : [options.dim];
@@ -76,31 +86,48 @@ export async function runHnswSuite(options: BenchOptions, scope: HnswSuiteScope 
       notes.push(`Synthetic ${n}×${dim} generated in ${((nowMs() - start) / 1000).toFixed(1)} s (${clusters} clusters, spread ${spread}, seed ${seed}).`);
       const label = `${metric} ${n}×${dim}`;
       const run = { label, workload, metric, options, targets: scope.targets };
-      const withPq = m === 0 && dim === pqDim;
-      const withDeletion = m === 0 && d === 0;
-      merge(
-        await compareGraphs({
-          ...common,
-          label,
-          workload,
-          metric,
-          after: (graphs, part, recallOf) => {
-            if (withPq) measurePqHnsw(run, graphs, recallOf, part);
-            if (withDeletion) measureDeletion(run, graphs, part);
-          },
-        }),
-      );
+      const withPq = parts.has('pq') && m === 0 && dim === pqDim;
+      const withDeletion = parts.has('deletion') && m === 0 && d === 0;
+      rerun.pq ||= withPq;
+      rerun.deletion ||= withDeletion;
+      if (parts.has('curves') || withDeletion) {
+        // The deletion test compares against the curves, so it needs them (and the graphs).
+        rerun.curveLabels.push(label);
+        merge(
+          await compareGraphs({
+            ...common,
+            label,
+            workload,
+            metric,
+            after: async (graphs, part, recallOf) => {
+              const quiver = graphs.find((g) => g.graph instanceof QuiverGraph)?.graph as QuiverGraph | undefined;
+              if (withPq) await measurePqHnsw(run, quiver?.index, recallOf, part);
+              if (withDeletion) measureDeletion(run, graphs, part);
+            },
+          }),
+        );
+      } else if (withPq) {
+        const part: PartResult = { measurements: [], checks: [], notes: [] };
+        const truth = exactNeighbours(workload, metric, options.k, options.kernels);
+        await measurePqHnsw(run, undefined, recallScorer(workload, metric, options.k, truth), part);
+        merge(part);
+      }
     }
   }
 
-  const siftMissing = siftsmallMissing(options.datasets);
-  if (siftMissing) notes.push(`siftsmall skipped: ${siftMissing}.`);
-  else merge(await siftsmallPart(options, common));
+  if (parts.has('siftsmall')) {
+    const siftMissing = siftsmallMissing(options.datasets);
+    if (siftMissing) notes.push(`siftsmall skipped: ${siftMissing}.`);
+    else merge(await siftsmallPart(options, common));
+  }
 
-  const sigmodMissing = sigmodDummyMissing(options.datasets);
-  if (sigmodMissing) notes.push(`filtered search skipped: ${sigmodMissing}.`);
-  else merge(await filteredPart(options, common));
-  return result;
+  if (parts.has('filtered')) {
+    const sigmodMissing = sigmodDummyMissing(options.datasets);
+    if (sigmodMissing) notes.push(`filtered search skipped: ${sigmodMissing}.`);
+    else merge(await filteredPart(options, common));
+  }
+  const partial = HNSW_PARTS.some((part) => !parts.has(part));
+  return partial ? mergeWithPrevious(result, options.out, rerun, options.parts) : result;
 }
 
 /** The first `n` base rows of a workload (smoke sizes cut the real datasets too). */

@@ -31,10 +31,14 @@ const C_QUERY2: usize = 72;
 const C_SELECT: usize = 76;
 const C_PRUNE: usize = 80;
 const C_NODES: usize = 84;
+const C_TABLE: usize = 88;
+const C_SUBSPACES: usize = 92;
 
 const KIND_F32: i32 = 0;
 const KIND_F16: i32 = 1;
 const KIND_I8: i32 = 2;
+const KIND_PQ8: i32 = 3;
+const KIND_PQ4: i32 = 4;
 
 // Per-call state, loaded from the context by `load()` at the start of every exported function.
 let rows: usize = 0;
@@ -52,6 +56,8 @@ let dead: usize = 0;
 let cand: usize = 0;
 let result: usize = 0;
 let nodes: i32 = 0;
+let table: usize = 0;
+let subspaces: i32 = 0;
 let candCount: i32 = 0;
 let resultCount: i32 = 0;
 
@@ -76,6 +82,8 @@ function loadContext(ctx: usize): void {
   cand = <usize>field(ctx, C_CAND);
   result = <usize>field(ctx, C_RESULT);
   nodes = field(ctx, C_NODES);
+  table = <usize>field(ctx, C_TABLE);
+  subspaces = field(ctx, C_SUBSPACES);
 }
 
 /** The link list of `node` at `level`: an int32 count followed by up to M (level ≥ 1) or M0 ids. */
@@ -256,13 +264,97 @@ function nextEpoch(ctx: usize): u32 {
   return s * scaleValue;
 }
 
-/** Score of the float32 query at q against stored row `node`. */
+// ---------------------------------------------------------------------------------------------------
+// Product-quantized rows: a code of `subspaces` entries (one byte each, or packed nibbles, low
+// first), scored against the query's ADC table (subspaces × 256 or × 16 float32, at `table`):
+// s = Σ_m table[m][code_m] in subspace order, float32 after every addition (as @quiver/pq's
+// PqScorer), negated under l2 (the table holds squared distances there).
+
+/** The table entry of subspace m for the code at x. */
+// @ts-ignore: decorator
+@inline function pqEntry(x: usize, m: i32): f32 {
+  if (kind == KIND_PQ8) return load<f32>(table + (((<usize>m << 8) + <usize>load<u8>(x + <usize>m)) << 2));
+  const byte = <u32>load<u8>(x + (<usize>m >> 1));
+  return load<f32>(table + (((<usize>m << 4) + <usize>((byte >> ((<u32>m & 1) << 2)) & 15)) << 2));
+}
+
+// @ts-ignore: decorator
+@inline function scorePq(x: usize): f32 {
+  let s: f32 = 0;
+  for (let m = 0; m < subspaces; m++) s += pqEntry(x, m);
+  return l2 ? -s : s;
+}
+
+/** One 8-bit code's entry of subspace m, where `word` holds its code bytes of subspaces m & ~3 .. (m & ~3) + 3. */
+// @ts-ignore: decorator
+@inline function pq8Entry(m4: i32, word: u32, s: i32): f32 {
+  return load<f32>(table + (((<usize>(m4 + s) << 8) + <usize>((word >> (<u32>s << 3)) & 0xff)) << 2));
+}
+
+/**
+ * Scores the n gathered nodes at `ids` into `out`: 8-bit codes four at a time (each sum keeps
+ * subspace order, the four chains overlap their loads), other kinds one by one.
+ */
+function scoreGathered(q: usize, ids: usize, n: i32, out: usize): void {
+  let i = 0;
+  if (kind == KIND_PQ8) {
+    const M4 = subspaces & ~3;
+    for (; i + 4 <= n; i += 4) {
+      const x0 = rows + <usize>load<i32>(ids + (<usize>i << 2)) * stride;
+      const x1 = rows + <usize>load<i32>(ids + (<usize>(i + 1) << 2)) * stride;
+      const x2 = rows + <usize>load<i32>(ids + (<usize>(i + 2) << 2)) * stride;
+      const x3 = rows + <usize>load<i32>(ids + (<usize>(i + 3) << 2)) * stride;
+      let s0: f32 = 0;
+      let s1: f32 = 0;
+      let s2: f32 = 0;
+      let s3: f32 = 0;
+      let m = 0;
+      for (; m < M4; m += 4) {
+        const w0 = load<u32>(x0 + <usize>m);
+        const w1 = load<u32>(x1 + <usize>m);
+        const w2 = load<u32>(x2 + <usize>m);
+        const w3 = load<u32>(x3 + <usize>m);
+        s0 += pq8Entry(m, w0, 0);
+        s1 += pq8Entry(m, w1, 0);
+        s2 += pq8Entry(m, w2, 0);
+        s3 += pq8Entry(m, w3, 0);
+        s0 += pq8Entry(m, w0, 1);
+        s1 += pq8Entry(m, w1, 1);
+        s2 += pq8Entry(m, w2, 1);
+        s3 += pq8Entry(m, w3, 1);
+        s0 += pq8Entry(m, w0, 2);
+        s1 += pq8Entry(m, w1, 2);
+        s2 += pq8Entry(m, w2, 2);
+        s3 += pq8Entry(m, w3, 2);
+        s0 += pq8Entry(m, w0, 3);
+        s1 += pq8Entry(m, w1, 3);
+        s2 += pq8Entry(m, w2, 3);
+        s3 += pq8Entry(m, w3, 3);
+      }
+      for (; m < subspaces; m++) {
+        s0 += pqEntry(x0, m);
+        s1 += pqEntry(x1, m);
+        s2 += pqEntry(x2, m);
+        s3 += pqEntry(x3, m);
+      }
+      const o = out + (<usize>i << 2);
+      store<f32>(o, l2 ? -s0 : s0);
+      store<f32>(o, l2 ? -s1 : s1, 4);
+      store<f32>(o, l2 ? -s2 : s2, 8);
+      store<f32>(o, l2 ? -s3 : s3, 12);
+    }
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), score(q, load<i32>(ids + (<usize>i << 2))));
+}
+
+/** Score of the query against stored row `node`: the float32 query at q, or for PQ rows the ADC table. */
 // @ts-ignore: decorator
 @inline function score(q: usize, node: i32): f32 {
   const x = rows + <usize>node * stride;
   if (kind == KIND_F32) return scoreF32(q, x);
   if (kind == KIND_F16) return scoreF16(q, x);
-  return scoreI8(q, x);
+  if (kind == KIND_I8) return scoreI8(q, x);
+  return scorePq(x);
 }
 
 /** Loads one byte per cache line of a row, so its cache misses start now. */
@@ -271,9 +363,14 @@ function nextEpoch(ctx: usize): u32 {
   for (let b: usize = 0; b < stride; b += 64) load<u8>(x + b);
 }
 
-/** Row `node` as a float32 vector: the row itself for float32 rows, else decoded into `out`. */
+/**
+ * Row `node` as a float32 vector: the row itself for float32 rows, else decoded into `out`. PQ rows
+ * have no float32 form here (their codebooks live elsewhere): construction and repair over PQ codes
+ * run in TypeScript, so reaching this with a PQ kind is a caller's bug and traps.
+ */
 function rowAsQuery(node: i32, out: usize): usize {
   const x = rows + <usize>node * stride;
+  if (kind >= KIND_PQ8) unreachable();
   if (kind == KIND_F32) return x;
   if (kind == KIND_F16) {
     for (let j = 0; j < dim; j++) store<f32>(out + (<usize>j << 2), halfToF32(<u32>load<u16>(x + (<usize>j << 1))));
@@ -469,6 +566,16 @@ function searchLayer(ctx: usize, q: usize, entry: i32, entryScore: f32, level: i
         n++;
         touch(rows + <usize>v * stride);
       }
+      if (kind >= KIND_PQ8) {
+        // Scores first (PQ codes four at a time), then the offers in gathering order.
+        const scores = <usize>field(ctx, C_PRUNE);
+        scoreGathered(q, gather, n, scores);
+        for (let i = 0; i < n; i++) {
+          const v = load<i32>(gather + (<usize>i << 2));
+          offer(load<f32>(scores + (<usize>i << 2)), v, ef, lambda, !isDead(v) && (allowed == 0 || inBitset(allowed, v)));
+        }
+        continue;
+      }
       for (let i = 0; i < n; i++) {
         const v = load<i32>(gather + (<usize>i << 2));
         offer(score(q, v), v, ef, lambda, !isDead(v) && (allowed == 0 || inBitset(allowed, v)));
@@ -516,6 +623,35 @@ export function graphSearch(ctx: usize, ef: i32, lambda: f32, allowed: usize, ac
     s = greedyScore;
   }
   return searchLayer(ctx, q, node, s, 0, ef, lambda, allowed, acorn);
+}
+
+/**
+ * Scores the `count` nodes listed at `ids` (int32) against the query (the `query` area, or the ADC
+ * table for PQ rows) and leaves the best `ef`, best first, in the result area; returns how many.
+ * The exhaustive search of a small candidate set, e.g. the nodes a selective filter admits.
+ */
+export function graphScan(ctx: usize, ids: usize, count: i32, ef: i32): i32 {
+  loadContext(ctx);
+  const q = <usize>field(ctx, C_QUERY);
+  const scores = <usize>field(ctx, C_PRUNE);
+  resultCount = 0;
+  for (let at = 0; at < count; at += maxM0) {
+    const n = min(maxM0, count - at);
+    const chunk = ids + (<usize>at << 2);
+    for (let i = 0; i < n; i++) touch(rows + <usize>load<i32>(chunk + (<usize>i << 2)) * stride);
+    scoreGathered(q, chunk, n, scores);
+    for (let i = 0; i < n; i++) {
+      const s = load<f32>(scores + (<usize>i << 2));
+      const v = load<i32>(chunk + (<usize>i << 2));
+      if (resultCount < ef) resultPush(s, v);
+      else if (before(s, v, heapScore(result, 0), heapId(result, 0))) {
+        resultPop();
+        resultPush(s, v);
+      }
+    }
+  }
+  sortResults();
+  return resultCount;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -92,6 +92,8 @@ export class GraphMemory {
     this.set(C.rows, rows.ptr);
     this.set(C.stride, rows.stride);
     this.set(C.kind, rows.kind);
+    this.set(C.table, rows.table ?? 0);
+    this.set(C.subspaces, rows.subspaces ?? 0);
   }
 
   /** The query area as a float32 view (valid until the next allocation). */

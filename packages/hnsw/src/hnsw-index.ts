@@ -33,6 +33,7 @@ import { GraphScratch } from './graph-scratch.js';
 import type { GraphSearchReply, GraphTask, HnswExecutor } from './graph-tasks.js';
 import { encodeHnswIndex, hnswIndexChunks } from './hnsw-codec.js';
 import { checkEarlyExit, checkIntegerIn, levelOf, MAX_EF, resolveParams, type HnswIndexOptions, type HnswParams } from './params.js';
+import { PqGraphRows } from './pq-graph-rows.js';
 import { createBuiltinStorage, isArenaRowStorage, isExternalStorage, type ArenaRowStorage, type BuiltinStorage, type VectorStorageFactory } from './row-storage.js';
 
 /** A filter: a `SlotFilter` (bitset, list, any `has`) or a predicate over slots. */
@@ -70,6 +71,12 @@ const ADD_CHUNK = 1024;
 const MAX_RESULT_ENTRIES = 2 ** 27;
 /** Below this fraction of live slots a filter switches from "walk everything, return the admitted" to ACORN-1. */
 const ACORN_BELOW = 0.3;
+/**
+ * The cost of an ACORN-1 walk in scan-equivalent distance computations per unit of ef (see
+ * `filterPlan`). Measured crossovers (scan as fast as the walk): about 75 × ef on sigmod2024-dummy
+ * (100-d, 1,000 admitted of 10k), about 45 × ef on the 128-d mixture (2,000 of 20k).
+ */
+const ACORN_SCORES_PER_EF = 48;
 /** `addParallel` links nodes one by one until the graph has this many: batches only pay off on larger graphs. */
 const SERIAL_BELOW = 1024;
 /**
@@ -121,8 +128,10 @@ export class HnswIndex implements VectorIndex {
   private readonly kernels: Kernels;
   private readonly arena: Arena;
   private readonly graph: GraphMemory;
-  /** The TypeScript path for storages the kernels cannot read. */
+  /** The TypeScript path for storages the kernels cannot read (and for linking PQ codes). */
   private walker: { readonly walker: GraphWalker; readonly scoring: StorageScoring } | undefined;
+  /** PQ codes the kernels search (with a per-query ADC table); linking them still takes the walker. */
+  private pqRows: PqGraphRows | undefined;
   private removedCount = 0;
   private disposed = false;
   /** Per-thread contexts of executor tasks (index = thread). */
@@ -158,6 +167,7 @@ export class HnswIndex implements VectorIndex {
     const m = this.params.M;
     this.graph = new GraphMemory(this.arena, m, 2 * m, this.dim, this.metric === 'l2' ? 'l2' : 'dot');
     this.walker = this.walkerFor(this.storageValue);
+    this.pqRows = PqGraphRows.over(this.storageValue, this.arena);
   }
 
   /** Where the vectors live. */
@@ -204,6 +214,8 @@ export class HnswIndex implements VectorIndex {
     this.storageValue = storage;
     this.storageLabel = 'custom';
     this.walker = this.walkerFor(storage);
+    this.pqRows?.dispose();
+    this.pqRows = PqGraphRows.over(storage, this.arena);
   }
 
   /**
@@ -235,9 +247,12 @@ export class HnswIndex implements VectorIndex {
     return this.graph.nodes;
   }
 
-  /** The kernel backend in use (`wasm` or `js`), or `walker` when the storage is scored in TypeScript. */
+  /**
+   * The kernel backend that searches (`wasm` or `js`; also for PQ codes, whose graphs are linked in
+   * TypeScript), or `walker` when the storage is scored in TypeScript.
+   */
   get backend(): Kernels['backend'] | 'walker' {
-    return this.walker ? 'walker' : this.kernels.backend;
+    return this.walker && !this.pqRows ? 'walker' : this.kernels.backend;
   }
 
   /**
@@ -247,7 +262,8 @@ export class HnswIndex implements VectorIndex {
   get byteLength(): number {
     const rerank = this.rerankStorage && !isExternalStorage(this.rerankStorage) ? this.rerankStorage.bytesPerVector : 0;
     const rows = (this.storage.bytesPerVector + rerank) * this.graph.nodes;
-    return rows + this.graph.byteLength + this.scratches.reduce((sum, scratch) => sum + scratch.byteLength, 0);
+    const scratch = this.scratches.reduce((sum, one) => sum + one.byteLength, 0) + (this.pqRows?.byteLength ?? 0);
+    return rows + this.graph.byteLength + scratch;
   }
 
   /**
@@ -340,9 +356,9 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * `search` with the queries spread over an executor's threads; the same results. Storages walked
-   * in TypeScript, and filters admitting so few slots that they are scored exhaustively, run on the
-   * calling thread. Without an executor this is `search`.
+   * `search` with the queries spread over an executor's threads; the same results. PQ codes (their
+   * per-query ADC tables are built on this thread), storages walked in TypeScript, and filters
+   * admitting so few slots that they are scored exhaustively, run on the calling thread. Without an executor this is `search`.
    */
   async searchAsync(queries: Float32Array, k: number, options: HnswSearchOptions = {}, executor?: HnswExecutor): Promise<SearchResult> {
     if (executor === undefined) return this.search(queries, k, options);
@@ -356,8 +372,8 @@ export class HnswIndex implements VectorIndex {
       const allowed = this.allowedBlock(options.filter);
       try {
         if (allowed?.count === 0) return emptySearchResult(queryCount, k);
-        if (allowed !== undefined && allowed.count <= plan.ef * this.graph.m0) return this.search(original, k, options);
-        const acorn = allowed !== undefined && allowed.count < ACORN_BELOW * this.size;
+        const { scan, acorn } = this.filterPlan(allowed, plan.ef);
+        if (scan) return this.search(original, k, options);
         const threads = Math.min(executor.threads, queryCount);
         const scratches = this.prepareScratches(threads, plan.ef);
         const tasks = scratches.map((scratch, t): GraphTask => {
@@ -398,17 +414,19 @@ export class HnswIndex implements VectorIndex {
     const scores = new Float32Array(queryCount * k).fill(-Infinity);
     const counts = new Uint32Array(queryCount);
     const allowed = this.allowedBlock(options.filter);
+    let list: SlotListBlock | undefined;
     try {
       if (allowed?.count === 0) return emptySearchResult(queryCount, k);
-      const bruteForce = allowed !== undefined && allowed.count <= plan.ef * this.graph.m0;
-      const acorn = allowed !== undefined && allowed.count < ACORN_BELOW * this.size;
+      const { scan, acorn } = this.filterPlan(allowed, plan.ef);
+      if (scan) list = this.admittedList(allowed!);
       for (let q = 0; q < queryCount; q++) {
         const query = prepared.subarray(q * this.dim, (q + 1) * this.dim);
-        const found = bruteForce ? this.bruteForce(query, plan.ef, allowed!.block.ptr) : this.searchOne(query, plan, allowed?.block.ptr ?? 0, acorn);
+        const found = list ? this.scanOne(query, plan.ef, list) : this.searchOne(query, plan, allowed?.block.ptr ?? 0, acorn);
         counts[q] = this.emit(found, query, k, plan, slots, scores, q * k);
       }
     } finally {
       if (allowed) this.arena.free(allowed.block);
+      if (list) this.arena.free(list.block);
     }
     return { k, queryCount, slots, scores, counts };
   }
@@ -489,6 +507,7 @@ export class HnswIndex implements VectorIndex {
     this.disposed = true;
     for (const scratch of this.scratches.splice(0)) scratch.dispose();
     this.graph.dispose();
+    this.pqRows?.dispose();
     disposeStorage(this.storageValue);
     disposeStorage(this.rerankValue);
     for (const resource of this.owned.splice(0)) resource.dispose();
@@ -598,40 +617,71 @@ export class HnswIndex implements VectorIndex {
     this.graph.setRows((this.storage as ArenaRowStorage).graphRows());
   }
 
+  /**
+   * Hands one prepared query to whoever scores it: the kernels' query area (or a PQ query's ADC
+   * table), or the walker's scorer. Returns whether the kernels search.
+   */
+  private loadQuery(query: Float32Array): boolean {
+    if (this.pqRows) {
+      this.pqRows.setQuery(query);
+      this.graph.setRows(this.pqRows.graphRows());
+      return true;
+    }
+    if (this.walker) {
+      this.walker.scoring.setQuery(query);
+      return false;
+    }
+    this.syncRows();
+    this.graph.queryView().set(query);
+    return true;
+  }
+
   /** Searches one prepared query; returns the found (id, score) pairs, best first. */
   private searchOne(query: Float32Array, plan: SearchPlan, allowed: number, acorn: boolean): Found {
     this.graph.ensureResultCapacity(plan.ef);
-    let count: number;
-    if (this.walker) {
-      this.walker.scoring.setQuery(query);
-      count = this.walker.walker.search(this.graph.ctx, plan.ef, plan.earlyExit, allowed, acorn);
-    } else {
-      this.syncRows();
-      this.graph.queryView().set(query);
-      count = this.kernels.graphSearch(this.graph.ctx, plan.ef, plan.earlyExit, allowed, acorn);
-    }
+    const ctx = this.graph.ctx;
+    const count = this.loadQuery(query)
+      ? this.kernels.graphSearch(ctx, plan.ef, plan.earlyExit, allowed, acorn)
+      : this.walker!.walker.search(ctx, plan.ef, plan.earlyExit, allowed, acorn);
     return this.graph.resultPairs(count);
   }
 
-  /** Scores every allowed live slot: the exact answer when a filter admits few slots. */
-  private bruteForce(query: Float32Array, ef: number, allowed: number): Found {
-    const scorer = this.storage.scorer();
-    scorer.setQuery(query);
-    const heap = new TopK(ef);
-    const words = this.arena.u32(allowed, Math.ceil(this.graph.nodes / 32));
+  /** Scores every listed slot (a filter's admitted live slots): the exact answer, with the graph's own scores. */
+  private scanOne(query: Float32Array, ef: number, list: SlotListBlock): Found {
+    this.graph.ensureResultCapacity(ef);
+    const ctx = this.graph.ctx;
+    const count = this.loadQuery(query) ? this.kernels.graphScan(ctx, list.block.ptr, list.count, ef) : this.walker!.walker.scan(ctx, list.block.ptr, list.count, ef);
+    return this.graph.resultPairs(count);
+  }
+
+  /** The live slots of an allowed-slot bitset, as an int32 list in the arena. */
+  private admittedList(allowed: AllowedSlots): SlotListBlock {
+    const block = this.arena.alloc(Math.max(1, allowed.count) * 4);
+    const list = this.arena.i32(block.ptr, allowed.count);
+    const words = this.arena.u32(allowed.block.ptr, Math.ceil(this.graph.nodes / 32));
+    const dead = this.graph.deadWords();
+    let count = 0;
     for (let w = 0; w < words.length; w++) {
-      let bits = words[w]!;
+      let bits = words[w]! & ~(dead[w] ?? 0);
       while (bits !== 0) {
-        const bit = 31 - Math.clz32(bits & -bits);
+        list[count++] = w * 32 + (31 - Math.clz32(bits & -bits));
         bits &= bits - 1;
-        const slot = w * 32 + bit;
-        if (!this.graph.isDead(slot)) heap.push(scorer.score(slot), slot);
       }
     }
-    const ids = new Int32Array(heap.size);
-    const scores = new Float32Array(heap.size);
-    heap.drainInto(scores, ids);
-    return { ids, scores };
+    return { block, count };
+  }
+
+  /**
+   * How to search under a filter admitting `allowed.count` live slots, by estimated cost in
+   * distance computations: the exhaustive scan costs one per admitted slot (exact, SIMD, no graph
+   * upkeep); an ACORN-1 walk costs about ACORN_SCORES_PER_EF × ef (its expansions, two-hop
+   * lookups, heap and visited-mark upkeep). Above ACORN_BELOW of the live slots the plain walk,
+   * returning admitted nodes only, is cheaper still.
+   */
+  private filterPlan(allowed: AllowedSlots | undefined, ef: number): { scan: boolean; acorn: boolean } {
+    if (allowed === undefined) return { scan: false, acorn: false };
+    const scan = allowed.count <= ACORN_SCORES_PER_EF * ef;
+    return { scan, acorn: !scan && allowed.count < ACORN_BELOW * this.size };
   }
 
   /** Writes the best k of `found` (reranked and thresholded) at `offset`; returns how many. */
@@ -696,7 +746,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** The filter as an arena bitset over the slots, and how many live slots it admits. */
-  private allowedBlock(filter: HnswFilter | undefined): { block: ArenaBlock; count: number } | undefined {
+  private allowedBlock(filter: HnswFilter | undefined): AllowedSlots | undefined {
     if (filter === undefined) return undefined;
     const n = this.graph.nodes;
     const wordCount = Math.max(1, Math.ceil(n / 32));
@@ -804,6 +854,18 @@ interface SearchPlan {
   readonly rerank: number;
   readonly minScore: number | undefined;
   readonly maxScore: number | undefined;
+}
+
+/** An allowed-slot bitset in the arena and how many live slots it admits. */
+interface AllowedSlots {
+  readonly block: ArenaBlock;
+  readonly count: number;
+}
+
+/** A list of slots (int32) in the arena. */
+interface SlotListBlock {
+  readonly block: ArenaBlock;
+  readonly count: number;
 }
 
 interface Found {

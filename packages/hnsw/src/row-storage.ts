@@ -19,12 +19,15 @@ import {
  * TypeScript walker through its `SlotScorer`.
  */
 export interface GraphRows {
-  /** `GRAPH_ROW_KIND`: float32, float16 or int8 rows. */
+  /** `GRAPH_ROW_KIND`: float32, float16 or int8 rows, or PQ codes. */
   readonly kind: number;
   /** Byte offset of row 0 in the arena; valid until the next append. */
   readonly ptr: number;
   /** Bytes per row. */
   readonly stride: number;
+  /** PQ kinds: the query's ADC table pointer and the subspace count (see `GraphKernels`). */
+  readonly table?: number;
+  readonly subspaces?: number;
 }
 
 /** A `VectorStorage` whose rows the graph kernels read in place. */

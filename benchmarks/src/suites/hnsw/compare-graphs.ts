@@ -159,10 +159,3 @@ function addOperatingPoint(add: Add, checks: Check[], label: string, results: re
     checks.push(target(`${label}: ${r.builder.system} build ≤ ${BUILD_RATIO_TARGET}× ${baselineBuild.builder.system}`, ratio <= BUILD_RATIO_TARGET, `${ratio.toFixed(2)}× (${(r.buildMs / 1000).toFixed(1)} s vs ${(baselineBuild.buildMs / 1000).toFixed(1)} s)`));
   }
 }
-
-/** One graph at one efSearch, one query per call (used after the graph changed), with its ids. */
-export function searchAt(graph: GraphUnderTest, efSearch: number, queryCount: number, k: number, recallOf: (ids: Int32Array) => RecallResult): { point: CurvePoint; ids: Int32Array } {
-  let ids: Int32Array = new Int32Array(0);
-  const point = measureCurves([graph], { efSearch: [efSearch], k, queryCount, repeats: 1, recallOf: (found) => recallOf((ids = found)) })[0]![0]!;
-  return { point, ids };
-}

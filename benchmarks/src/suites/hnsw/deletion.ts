@@ -3,7 +3,8 @@ import type { Workload } from '../../data/synthetic.js';
 import type { BenchOptions } from '../../options.js';
 import { nowMs } from '../../stats.js';
 import { correctness, target, type PartResult } from '../compare-exact.js';
-import { RECALL_TARGET, searchAt, type BuiltGraph } from './compare-graphs.js';
+import { RECALL_TARGET, type BuiltGraph } from './compare-graphs.js';
+import { measureCurves } from './curve.js';
 import { exactNeighbours, recallScorer } from './exact-truth.js';
 
 /** The issue's deletion test: remove this share of the points ... */
@@ -49,25 +50,34 @@ export function measureDeletion(run: DeletionRun, graphs: readonly BuiltGraph[],
   const recallOf = recallScorer(workload, metric, k, exactNeighbours(workload, metric, k, options.kernels, live));
   const section = `${label} · after deleting ${DELETED_FRACTION * 100}% (efSearch ${efSearch})`;
 
-  for (const { graph, builder, curve } of graphs) {
-    const before = curve.find((p) => p.efSearch === efSearch)!;
+  const removeMs = graphs.map(({ graph }) => {
     const start = nowMs();
     for (const slot of deleted) graph.remove(slot);
-    const removeMs = nowMs() - start;
-    const { point: after, ids } = searchAt(graph, efSearch, queryCount, k, recallOf);
+    return nowMs() - start;
+  });
+  // All graphs in one curve run: they take turns round by round over --repeats rounds, so a burst
+  // of background load (or a GC pause: at small sizes a round lasts milliseconds) hits them alike.
+  const ids: Int32Array[] = [];
+  const afterPoints = measureCurves(
+    graphs.map((g) => g.graph),
+    { efSearch: [efSearch], k, queryCount, repeats: options.repeats, recallOf: (found) => (ids.push(found.slice()), recallOf(found)) },
+  ).map((curve) => curve[0]!);
+  graphs.forEach(({ builder, curve }, g) => {
+    const before = curve.find((p) => p.efSearch === efSearch)!;
+    const after = afterPoints[g]!;
     const drop = before.recall - after.recall;
     const base = { section, system: builder.system, quiver: builder.quiver } as const;
     out.measurements.push(
       { ...base, figure: 'recall@k before', value: before.recall, unit: '', better: 'higher' },
       { ...base, figure: 'recall@k after', value: after.recall, unit: '', better: 'higher', note: `drop ${drop.toFixed(4)}; vs exact search over the ${n - deleted.length} survivors; strict ${after.strictRecall.toFixed(4)}` },
-      { ...base, figure: 'throughput after', value: after.qps, unit: 'q/s', better: 'higher', note: 'one query per call' },
-      { ...base, figure: `remove ${deleted.length} points`, value: removeMs, unit: 'ms', better: 'lower' },
+      { ...base, figure: 'throughput after', value: after.qps, unit: 'q/s', better: 'higher', note: `one query per call, median of ${options.repeats} rounds` },
+      { ...base, figure: `remove ${deleted.length} points`, value: removeMs[g]!, unit: 'ms', better: 'lower' },
     );
     let returnedDeleted = 0;
-    for (const id of ids) if (id >= 0 && !live.has(id)) returnedDeleted++;
+    for (const id of ids[g]!) if (id >= 0 && !live.has(id)) returnedDeleted++;
     out.checks.push(correctness(`${label}: ${builder.system} returns no deleted point`, returnedDeleted === 0, `${returnedDeleted} deleted ids returned`));
     if (builder.quiver && run.targets) {
       out.checks.push(target(`${label}: ${builder.system} recall@${k} drop after deleting ${DELETED_FRACTION * 100}% ≤ ${MAX_RECALL_DROP}`, drop <= MAX_RECALL_DROP, `${before.recall.toFixed(4)} → ${after.recall.toFixed(4)} at efSearch ${efSearch}`));
     }
-  }
+  });
 }

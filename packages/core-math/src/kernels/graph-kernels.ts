@@ -1,4 +1,5 @@
 import type { Arena } from '../arena.js';
+import { UnsupportedOperationError } from '../errors.js';
 import { halfToFloat } from './js-kernels.js';
 
 /**
@@ -23,6 +24,7 @@ import { halfToFloat } from './js-kernels.js';
  * | `query`, `query2` | float32 scratch vectors of `dim` values; `query` holds the search query |
  * | `select`, `prune` | int32 scratch of `m0 + 1` ids; pair scratch of `2 · m0 + 2` pairs |
  * | `nodes` | nodes in the graph (the size of `visited`) |
+ * | `table`, `subspaces` | PQ rows only: the query's ADC table (`subspaces × 2^bits` float32) and the code's subspace count |
  *
  * Scores are higher-is-better: the dot product, or the negated squared L2 distance. The canonical
  * float order, which both backends follow: four float32x4 accumulators over blocks of 16 values
@@ -30,6 +32,15 @@ import { halfToFloat } from './js-kernels.js';
  * v = (a0 + a1) + (a2 + a3) lane-wise, s = (v0 + v2) + (v1 + v3), then the last `dim % 4` values one
  * by one, float32 rounding after every operation. Row kinds: float32; float16 (finite values);
  * int8 codes c (dim bytes padded to 4, then a float32 scale s): dot = s · Σ q·c, l2 = Σ (q − s·c)².
+ *
+ * PQ rows (`pq8`: one byte per subspace; `pq4`: nibbles, subspace m in byte m >> 1, low nibble
+ * first; `stride` = the code size) are scored against the ADC table of the query at `table` instead
+ * of a float32 query: s = Σ_m table[m · 2^bits + code_m] in subspace order, float32 after every
+ * addition (as `@quiver/pq`'s `PqScorer`), negated under l2 (the table holds squared distances).
+ * They serve `graphSearch` only: linking and repair need a node's vector as a query, which codes
+ * alone do not give, so those run in the `GraphWalker` with the storage's own scorer (a PQ kind
+ * there traps in WebAssembly and throws in TypeScript).
+ *
  * Heaps order pairs by score, then by lower id, so both backends visit nodes in the same order.
  */
 export interface GraphKernels {
@@ -43,6 +54,12 @@ export interface GraphKernels {
    * looked at too (ACORN-1's two-hop expansion).
    */
   graphSearch(ctx: number, ef: number, lambda: number, allowed: number, acorn: boolean): number;
+  /**
+   * Scores the `count` nodes listed at `ids` (int32) against the query (the `query` area, or the
+   * ADC table for PQ rows) and leaves the best `ef`, best first, in the `result` area; returns how
+   * many. The exhaustive search of a small candidate set (the nodes a selective filter admits).
+   */
+  graphScan(ctx: number, ids: number, count: number, ef: number): number;
   /**
    * Links node `node` (row stored, upper blocks assigned, link counts zero) into the graph with
    * `level` upper levels: hnswlib's insertion with the neighbour-selection heuristic
@@ -105,13 +122,20 @@ export const GRAPH_CONTEXT = Object.freeze({
   select: 19,
   prune: 20,
   nodes: 21,
+  table: 22,
+  subspaces: 23,
 });
 
 /** Bytes of a graph context. */
 export const GRAPH_CONTEXT_BYTES = 96;
 
 /** Row kinds of `GRAPH_CONTEXT.kind`. */
-export const GRAPH_ROW_KIND = Object.freeze({ float32: 0, float16: 1, int8: 2 });
+export const GRAPH_ROW_KIND = Object.freeze({ float32: 0, float16: 1, int8: 2, pq8: 3, pq4: 4 });
+
+/** Whether a row kind holds PQ codes (scored with the context's ADC table; search only). */
+export function isPqRowKind(kind: number): boolean {
+  return kind === GRAPH_ROW_KIND.pq8 || kind === GRAPH_ROW_KIND.pq4;
+}
 
 const f32 = Math.fround;
 const C = GRAPH_CONTEXT;
@@ -137,6 +161,10 @@ export function createJsGraphKernels(arena: Arena): GraphKernels {
     graphSearch: (ctx, ef, lambda, allowed, acorn) => {
       scoring.load(ctx);
       return walker.search(ctx, ef, lambda, allowed, acorn);
+    },
+    graphScan: (ctx, ids, count, ef) => {
+      scoring.load(ctx);
+      return walker.scan(ctx, ids, count, ef);
     },
     graphInsert: (ctx, node, level, efConstruction) => {
       scoring.load(ctx);
@@ -201,6 +229,31 @@ export class GraphWalker {
       s = this.greedyScore;
     }
     return this.searchLayer(node, s, 0, ef, f32(lambda), allowed, acorn);
+  }
+
+  /** `GraphKernels.graphScan`. */
+  scan(ctx: number, ids: number, count: number, ef: number): number {
+    this.load(ctx);
+    const result = this.result;
+    const chunk = this.gathered;
+    const scores = this.gatheredScores;
+    this.resultCount = 0;
+    for (let at = 0; at < count; at += chunk.length) {
+      const n = Math.min(chunk.length, count - at);
+      chunk.set(this.i32.subarray((ids >> 2) + at, (ids >> 2) + at + n));
+      this.scoring.scoreMany(0, chunk, n, scores);
+      for (let i = 0; i < n; i++) {
+        const s = scores[i]!;
+        const v = chunk[i]!;
+        if (this.resultCount < ef) this.heapPush(result, this.resultCount++, s, v, false);
+        else if (before(s, v, this.pairScore(result, 0), this.pairId(result, 0))) {
+          this.heapPop(result, this.resultCount--, false);
+          this.heapPush(result, this.resultCount++, s, v, false);
+        }
+      }
+    }
+    this.heapSortResults(result, this.resultCount);
+    return this.resultCount;
   }
 
   insert(ctx: number, node: number, level: number, efConstruction: number): void {
@@ -633,12 +686,15 @@ class ArenaRowScoring implements GraphScoring {
   private f32v: Float32Array<ArrayBufferLike> = new Float32Array(0);
   private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
   private i8: Int8Array<ArrayBufferLike> = new Int8Array(0);
+  private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private readonly acc = new Float64Array(16);
   private rows = 0;
   private stride = 0;
   private dim = 0;
   private kind = 0;
   private l2 = false;
+  private table = 0;
+  private subspaces = 0;
   /** Byte pointers of the two query vectors (float32). */
   private readonly queries = [0, 0];
   private readonly areas = [0, 0];
@@ -652,6 +708,7 @@ class ArenaRowScoring implements GraphScoring {
       this.f32v = new Float32Array(buffer);
       this.u16 = new Uint16Array(buffer);
       this.i8 = new Int8Array(buffer);
+      this.u8 = new Uint8Array(buffer);
     }
     const field = (index: number) => this.i32[(ctx >> 2) + index]!;
     this.rows = field(C.rows);
@@ -659,11 +716,16 @@ class ArenaRowScoring implements GraphScoring {
     this.dim = field(C.dim);
     this.kind = field(C.kind);
     this.l2 = field(C.metric) === 1;
+    this.table = field(C.table);
+    this.subspaces = field(C.subspaces);
     this.areas[0] = this.queries[0] = field(C.query);
     this.areas[1] = this.queries[1] = field(C.query2);
   }
 
   setNodeQuery(which: 0 | 1, node: number): void {
+    if (isPqRowKind(this.kind)) {
+      throw new UnsupportedOperationError('GraphKernels', 'link or repair', 'PQ rows are searched only; link them through a GraphWalker with the storage scorer');
+    }
     const x = this.rows + node * this.stride;
     if (this.kind === GRAPH_ROW_KIND.float32) {
       this.queries[which] = x;
@@ -686,6 +748,7 @@ class ArenaRowScoring implements GraphScoring {
 
   score(which: 0 | 1, node: number): number {
     const x = this.rows + node * this.stride;
+    if (isPqRowKind(this.kind)) return this.scorePq(x);
     const dim = this.dim;
     const qf = this.queries[which]! >> 2;
     const values = this.f32v;
@@ -706,6 +769,20 @@ class ArenaRowScoring implements GraphScoring {
     for (; j < dim; j++) s = f32(s + this.term(values[qf + j]!, this.element(x, j, scale)));
     if (this.l2) return -s;
     return this.kind === GRAPH_ROW_KIND.int8 ? f32(s * scale) : s;
+  }
+
+  /** The ADC sum of the code at x, in subspace order (see `GraphKernels`). */
+  private scorePq(x: number): number {
+    const table = this.table >> 2;
+    const values = this.f32v;
+    const bytes = this.u8;
+    let s = 0;
+    if (this.kind === GRAPH_ROW_KIND.pq8) {
+      for (let m = 0; m < this.subspaces; m++) s = f32(s + values[table + (m << 8) + bytes[x + m]!]!);
+    } else {
+      for (let m = 0; m < this.subspaces; m++) s = f32(s + values[table + (m << 4) + ((bytes[x + (m >> 1)]! >> ((m & 1) << 2)) & 15)]!);
+    }
+    return this.l2 ? -s : s;
   }
 
   private term(q: number, x: number): number {
