@@ -196,3 +196,74 @@ export function lutScoreVectors(lut: usize, positions: i32, blocks: usize, scale
     store<f32>(out + (<usize>i << 2), s);
   }
 }
+
+
+/** Bit k of byte `b` moved to bit 4k. */
+// @ts-ignore: decorator
+@inline function spreadTo4(b: u32): u32 {
+  b = (b | (b << 12)) & 0x000f000f;
+  b = (b | (b << 6)) & 0x03030303;
+  return (b | (b << 3)) & 0x11111111;
+}
+
+/** Bit k of byte `b` moved to bit 2k. */
+// @ts-ignore: decorator
+@inline function spreadTo2(b: u32): u32 {
+  b = (b | (b << 4)) & 0x0f0f;
+  b = (b | (b << 2)) & 0x3333;
+  return (b | (b << 1)) & 0x5555;
+}
+
+/**
+ * Writes n bit-plane packed rows (TurboQuant's layout) into rows [first, first + n) of the blocked
+ * layout; see `LutKernels.lutStorePackedRows`.
+ */
+export function lutStorePackedRows(blocks: usize, positions: i32, first: i32, packed: usize, n: i32, bits: i32): void {
+  const slot = bits == 3 ? 4 : bits;
+  const planeBytes = positions / (slot << 1);
+  const plane = <usize>planeBytes;
+  const rowBytes = plane * <usize>bits;
+  const blockBytes = <usize>positions << 4;
+  for (let i = 0; i < n; i++) {
+    const v = first + i;
+    let out = blocks + <usize>(v >> 5) * blockBytes + laneByte(v & 31);
+    let at = packed + <usize>i * rowBytes;
+    const end = at + plane;
+    if (slot == 4) {
+      // Eight 4-bit slots, the first coordinate in the top nibble: four blocked bytes.
+      for (; at < end; at++) {
+        let word = spreadTo4(<u32>load<u8>(at)) | (spreadTo4(<u32>load<u8>(at + plane)) << 1) | (spreadTo4(<u32>load<u8>(at + 2 * plane)) << 2);
+        if (bits == 4) word |= spreadTo4(<u32>load<u8>(at + 3 * plane)) << 3;
+        store<u8>(out, <u8>(word >>> 24));
+        store<u8>(out, <u8>(word >>> 16), 32);
+        store<u8>(out, <u8>(word >>> 8), 64);
+        store<u8>(out, <u8>word, 96);
+        out += 128;
+      }
+    } else if (slot == 2) {
+      for (; at < end; at++) {
+        const word = spreadTo2(<u32>load<u8>(at)) | (spreadTo2(<u32>load<u8>(at + plane)) << 1);
+        store<u8>(out, <u8>(word >>> 8));
+        store<u8>(out, <u8>word, 32);
+        out += 64;
+      }
+    } else {
+      for (; at < end; at++) {
+        store<u8>(out, load<u8>(at));
+        out += 32;
+      }
+    }
+  }
+}
+
+/** Copies row `from` of the blocked layout over row `to`; see `LutKernels.lutMoveRow`. */
+export function lutMoveRow(blocks: usize, positions: i32, from: i32, to: i32): void {
+  const blockBytes = <usize>positions << 4;
+  let src = blocks + <usize>(from >> 5) * blockBytes + laneByte(from & 31);
+  let dst = blocks + <usize>(to >> 5) * blockBytes + laneByte(to & 31);
+  for (let g = positions >> 1; g > 0; g--) {
+    store<u8>(dst, load<u8>(src));
+    src += 32;
+    dst += 32;
+  }
+}

@@ -174,4 +174,64 @@ describe('lut kernels', () => {
       });
     }
   });
+
+  it('stores bit-plane packed rows into the blocked layout and moves rows, leaving other lanes alone', () => {
+    const rnd = new SeededRandom(4);
+    for (const bits of [1, 2, 3, 4]) {
+      const dim = 48; // 6 plane bytes per plane
+      const perPosition = bits === 3 ? 1 : 4 / bits;
+      const positions = dim / perPosition;
+      const planeBytes = dim / 8;
+      const count = 70;
+      const blockBytes = lutBlockBytes(positions);
+      const total = Math.ceil(count / 32) * blockBytes;
+      const codes = Uint8Array.from({ length: count * dim }, () => rnd.nextUint32() & ((1 << bits) - 1));
+      // Reference packing: plane p, byte c, bit 7 - k = bit p of coordinate 8c + k.
+      const packedBlock = arena.alloc(count * bits * planeBytes);
+      const packed = arena.u8(packedBlock.ptr, count * bits * planeBytes);
+      for (let v = 0; v < count; v++) {
+        for (let d = 0; d < dim; d++) {
+          for (let p = 0; p < bits; p++) {
+            if ((codes[v * dim + d]! >> p) & 1) packed[(v * bits + p) * planeBytes + (d >> 3)]! |= 0x80 >> (d & 7);
+          }
+        }
+      }
+      const nibbleOf = (v: number, position: number) => {
+        let nibble = 0;
+        for (let t = 0; t < perPosition; t++) nibble = (nibble << bits) | codes[v * dim + position * perPosition + t]!;
+        return nibble;
+      };
+      const outputs = backends.map((kernels) => {
+        const blocks = arena.alloc(total).ptr;
+        const noise = new SeededRandom(9);
+        const view = arena.u8(blocks, total);
+        for (let i = 0; i < total; i++) view[i] = noise.nextUint32() & 0xff;
+        const before = view.slice();
+        // Rows 5..69 in two calls; rows 0..4 keep their noise.
+        kernels.lutStorePackedRows(blocks, positions, 5, packedBlock.ptr + 5 * bits * planeBytes, 30, bits);
+        kernels.lutStorePackedRows(blocks, positions, 35, packedBlock.ptr + 35 * bits * planeBytes, 35, bits);
+        const after = arena.u8(blocks, total).slice();
+        for (let v = 0; v < count; v++) {
+          const at = (v >> 5) * blockBytes + lutLaneByte(v & 31);
+          for (let g = 0; g < positions / 2; g++) {
+            const expected = v < 5 ? before[at + g * 32] : (nibbleOf(v, 2 * g) << 4) | nibbleOf(v, 2 * g + 1);
+            expect(after[at + g * 32]).toBe(expected);
+          }
+        }
+        // Padding lanes of the last block are untouched.
+        for (let v = count; v < 96; v++) expect(after[(v >> 5) * blockBytes + lutLaneByte(v & 31)]).toBe(before[(v >> 5) * blockBytes + lutLaneByte(v & 31)]);
+        kernels.lutMoveRow(blocks, positions, 69, 7);
+        kernels.lutMoveRow(blocks, positions, 40, 41);
+        const moved = arena.u8(blocks, total).slice();
+        for (let v = 0; v < count; v++) {
+          const source = v === 7 ? 69 : v === 41 ? 40 : v;
+          const at = (v >> 5) * blockBytes + lutLaneByte(v & 31);
+          const from = (source >> 5) * blockBytes + lutLaneByte(source & 31);
+          for (let g = 0; g < positions / 2; g++) expect(moved[at + g * 32]).toBe(after[from + g * 32]);
+        }
+        return moved;
+      });
+      for (const out of outputs.slice(1)) expect(out).toEqual(outputs[0]);
+    }
+  });
 });

@@ -79,6 +79,19 @@ export interface LutKernels {
    * out[i] = f32(s · scales[v]) + offsets[v] (each term only when that array is given).
    */
   lutScoreVectors(lut: number, positions: number, blocks: number, scales: number, offsets: number, vectors: number, n: number, out: number): void;
+  /**
+   * Writes n rows given as TurboQuant bit-plane packed codes (`bits` of 1-4 planes of P bytes each,
+   * P = positions / (2 · slot), slot = 4 for 3-bit codes else `bits`; in plane p, byte c holds bit p
+   * of the codes of coordinates 8c..8c+7, the first in the most significant bit) into rows
+   * [first, first + n) of the blocked layout at `blocks`. Packed row i starts at
+   * `packed + i · bits · P`. Each plane byte c becomes `slot` consecutive byte groups of the row,
+   * the eight codes concatenated (`slot` bits each, first coordinate most significant) and split
+   * into bytes from the top, so nibble positions hold the codes (4, 3 bits), code pairs (2 bits)
+   * or code quadruples (1 bit) in coordinate order. Other rows and lanes are untouched.
+   */
+  lutStorePackedRows(blocks: number, positions: number, first: number, packed: number, n: number, bits: number): void;
+  /** Copies row `from` of the blocked layout at `blocks` over row `to` (positions / 2 bytes). */
+  lutMoveRow(blocks: number, positions: number, from: number, to: number): void;
 }
 
 /** Vectors per block. */
@@ -215,5 +228,45 @@ export function createJsLutKernels(arena: Arena): LutKernels {
         floats[(out >> 2) + i] = s;
       }
     },
+
+    lutStorePackedRows(blocks, positions, first, packed, n, bits) {
+      const bytes = new Uint8Array(arena.buffer);
+      const slot = bits === 3 ? 4 : bits;
+      const planeBytes = positions / (slot * 2);
+      const blockBytes = lutBlockBytes(positions);
+      for (let i = 0; i < n; i++) {
+        const v = first + i;
+        let out = blocks + (v >> 5) * blockBytes + lutLaneByte(v & 31);
+        const row = packed + i * bits * planeBytes;
+        for (let c = 0; c < planeBytes; c++) {
+          let word = 0;
+          for (let p = 0; p < bits; p++) word |= spreadBits(bytes[row + p * planeBytes + c]!, slot) << p;
+          for (let b = slot - 1; b >= 0; b--, out += 32) bytes[out] = (word >>> (8 * b)) & 0xff;
+        }
+      }
+    },
+
+    lutMoveRow(blocks, positions, from, to) {
+      const bytes = new Uint8Array(arena.buffer);
+      const blockBytes = lutBlockBytes(positions);
+      let src = blocks + (from >> 5) * blockBytes + lutLaneByte(from & 31);
+      let dst = blocks + (to >> 5) * blockBytes + lutLaneByte(to & 31);
+      for (let g = positions >> 1; g > 0; g--, src += 32, dst += 32) bytes[dst] = bytes[src]!;
+    },
   };
+}
+
+/** Bit k of byte `b` moved to bit `slot · k` (slot 1, 2 or 4). */
+function spreadBits(b: number, slot: number): number {
+  if (slot === 4) {
+    b = (b | (b << 12)) & 0x000f000f;
+    b = (b | (b << 6)) & 0x03030303;
+    return (b | (b << 3)) & 0x11111111;
+  }
+  if (slot === 2) {
+    b = (b | (b << 4)) & 0x0f0f;
+    b = (b | (b << 2)) & 0x3333;
+    return (b | (b << 1)) & 0x5555;
+  }
+  return b;
 }

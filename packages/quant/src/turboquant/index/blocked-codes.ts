@@ -1,5 +1,8 @@
 import { lutBlockBytes, lutLaneByte, LUT_BLOCK, type Arena, type ArenaBlock, type Kernels } from '@quiver/core-math';
 
+/** Bytes of packed rows staged per scatter (a per-index constant; at least one row). */
+const STAGING_BYTES = 16 * 1024;
+
 /**
  * An index's codes in the scan layout of core-math's `LutKernels` (32-vector blocks of nibble
  * positions; see lut-kernels.ts), plus one float32 per vector (the TurboQuant scale) and, when asked
@@ -8,23 +11,38 @@ import { lutBlockBytes, lutLaneByte, LUT_BLOCK, type Arena, type ArenaBlock, typ
  *
  * The blocks live in the kernels' arena so the WebAssembly scan and worker threads read them in
  * place. Capacity grows in whole blocks, geometrically, so a single-row add is amortized O(1).
+ * Rows arrive as TurboQuant packed rows through a small staging area in the arena (the codec
+ * encodes straight into it) and are scattered into place by one kernel call; a single
+ * add or move allocates nothing.
  */
 export class BlockedCodes {
   readonly positions: number;
   readonly blockBytes: number;
   readonly withOffsets: boolean;
+  readonly bitWidth: number;
+  readonly packedRowBytes: number;
+  /** Packed rows the staging area holds (at least one). */
+  readonly stagingCapacity: number;
+  private readonly kernels: Kernels;
   private readonly arena: Arena;
   private codes: ArenaBlock | undefined;
   private scales: ArenaBlock | undefined;
   private offsets: ArenaBlock | undefined;
+  private staging: ArenaBlock | undefined;
+  private cachedViews: Views | undefined;
   private capacityBlocks = 0;
   private rows = 0;
 
-  constructor(kernels: Kernels, positions: number, withOffsets: boolean) {
+  constructor(kernels: Kernels, positions: number, bitWidth: number, packedRowBytes: number, withOffsets: boolean) {
+    this.kernels = kernels;
     this.arena = kernels.arena;
     this.positions = positions;
     this.blockBytes = lutBlockBytes(positions);
+    this.bitWidth = bitWidth;
+    this.packedRowBytes = packedRowBytes;
     this.withOffsets = withOffsets;
+    this.stagingCapacity = Math.max(1, Math.floor(STAGING_BYTES / packedRowBytes));
+    this.staging = this.arena.alloc(this.stagingCapacity * packedRowBytes);
   }
 
   get count(): number {
@@ -46,9 +64,9 @@ export class BlockedCodes {
     return this.offsets?.ptr ?? 0;
   }
 
-  /** Arena bytes held: codes, scales and offsets for the capacity. */
+  /** Arena bytes held: codes, scales and offsets for the capacity, and the staging rows. */
   get bytesHeld(): number {
-    return (this.codes?.byteLength ?? 0) + (this.scales?.byteLength ?? 0) + (this.offsets?.byteLength ?? 0);
+    return (this.codes?.byteLength ?? 0) + (this.scales?.byteLength ?? 0) + (this.offsets?.byteLength ?? 0) + (this.staging?.byteLength ?? 0);
   }
 
   /** Makes room for `rows` rows; grows to at least 1.5 × the current capacity when it must move. */
@@ -62,6 +80,7 @@ export class BlockedCodes {
     this.scales = grow(this.scales, target * LUT_BLOCK * 4);
     if (this.withOffsets) this.offsets = grow(this.offsets, target * LUT_BLOCK * 4);
     this.capacityBlocks = target;
+    this.cachedViews = undefined;
   }
 
   /** Sets the row count (after rows were written or dropped). */
@@ -69,33 +88,23 @@ export class BlockedCodes {
     this.rows = rows;
   }
 
-  /** Writes row `v`'s nibble codes (`positions` values, each < 16), its scale and its offset. */
-  writeRow(v: number, nibbles: Uint8Array, scale: number, offset: number): void {
-    const bytes = this.arena.u8(0, this.arena.byteLength);
-    let at = this.codes!.ptr + Math.floor(v / LUT_BLOCK) * this.blockBytes + lutLaneByte(v % LUT_BLOCK);
-    for (let p = 0; p < this.positions; p += 2, at += 32) bytes[at] = (nibbles[p]! << 4) | nibbles[p + 1]!;
-    this.arena.f32(this.scales!.ptr, this.capacityBlocks * LUT_BLOCK)[v] = scale;
-    if (this.offsets) this.arena.f32(this.offsets.ptr, this.capacityBlocks * LUT_BLOCK)[v] = offset;
+  /** The staging area: `stagingCapacity` packed rows of `packedRowBytes` (an arena view: use it before any allocation). */
+  stagingRows(): Uint8Array {
+    return this.views().staging;
   }
 
-  /**
-   * Writes row `v` straight from a packed (bit-plane) row of `bits`-bit codes at `packed[at]`:
-   * `planeBytes` bytes per plane. Each plane byte covers 8 coordinates, whose codes take `slot` bits
-   * each in the nibble layout (4 for 3- and 4-bit codes, else `bits`), i.e. `slot` blocked bytes.
-   */
-  writePackedRow(v: number, packed: Uint8Array, at: number, bits: number, planeBytes: number, scale: number, offset: number): void {
-    const slot = bits === 3 ? 4 : bits;
-    const spread = spreadTable(slot);
-    const bytes = this.arena.u8(0, this.arena.byteLength);
-    let out = this.codes!.ptr + Math.floor(v / LUT_BLOCK) * this.blockBytes + lutLaneByte(v % LUT_BLOCK);
-    for (let c = 0; c < planeBytes; c++) {
-      let word = 0;
-      for (let p = 0; p < bits; p++) word |= spread[packed[at + p * planeBytes + c]!]! << p;
-      // The 8 codes fill `slot` bytes, first coordinate in the most significant bits.
-      for (let b = slot - 1; b >= 0; b--, out += 32) bytes[out] = (word >>> (8 * b)) & 0xff;
-    }
-    this.arena.f32(this.scales!.ptr, this.capacityBlocks * LUT_BLOCK)[v] = scale;
-    if (this.offsets) this.arena.f32(this.offsets.ptr, this.capacityBlocks * LUT_BLOCK)[v] = offset;
+  /** The scales of the whole capacity (an arena view: use it before any allocation). */
+  scaleArray(): Float32Array {
+    return this.views().scales;
+  }
+
+  /** Writes the first `n` staged packed rows to rows [first, first + n) (scales are written separately). */
+  storeStaged(first: number, n: number): void {
+    this.kernels.lutStorePackedRows(this.codes!.ptr, this.positions, first, this.staging!.ptr, n, this.bitWidth);
+  }
+
+  setOffset(v: number, offset: number): void {
+    this.views().offsets![v] = offset;
   }
 
   /** Row `v`'s nibble codes. */
@@ -111,26 +120,19 @@ export class BlockedCodes {
   }
 
   scaleOf(v: number): number {
-    return this.arena.f32(this.scales!.ptr, this.capacityBlocks * LUT_BLOCK)[v]!;
+    return this.views().scales[v]!;
   }
 
   offsetOf(v: number): number {
-    return this.offsets ? this.arena.f32(this.offsets.ptr, this.capacityBlocks * LUT_BLOCK)[v]! : 0;
+    return this.views().offsets?.[v] ?? 0;
   }
 
   /** Copies row `from` over row `to` (codes, scale, offset). */
   moveRow(from: number, to: number): void {
-    const bytes = this.arena.u8(0, this.arena.byteLength);
-    const base = this.codes!.ptr;
-    let src = base + Math.floor(from / LUT_BLOCK) * this.blockBytes + lutLaneByte(from % LUT_BLOCK);
-    let dst = base + Math.floor(to / LUT_BLOCK) * this.blockBytes + lutLaneByte(to % LUT_BLOCK);
-    for (let g = 0; g < this.positions; g += 2, src += 32, dst += 32) bytes[dst] = bytes[src]!;
-    const scales = this.arena.f32(this.scales!.ptr, this.capacityBlocks * LUT_BLOCK);
+    this.kernels.lutMoveRow(this.codes!.ptr, this.positions, from, to);
+    const { scales, offsets } = this.views();
     scales[to] = scales[from]!;
-    if (this.offsets) {
-      const offsets = this.arena.f32(this.offsets.ptr, this.capacityBlocks * LUT_BLOCK);
-      offsets[to] = offsets[from]!;
-    }
+    if (offsets) offsets[to] = offsets[from]!;
   }
 
   /** The scales of rows [0, count) as a copy. */
@@ -139,26 +141,33 @@ export class BlockedCodes {
   }
 
   dispose(): void {
-    for (const block of [this.codes, this.scales, this.offsets]) if (block) this.arena.free(block);
-    this.codes = this.scales = this.offsets = undefined;
+    for (const block of [this.codes, this.scales, this.offsets, this.staging]) if (block) this.arena.free(block);
+    this.codes = this.scales = this.offsets = this.staging = undefined;
+    this.cachedViews = undefined;
     this.capacityBlocks = 0;
     this.rows = 0;
   }
+
+  /**
+   * Views of the staging rows, scales and offsets, rebuilt after `reserve` moved the blocks or
+   * when the arena's memory grew and detached them (a detached view has byteLength 0; the
+   * staging view never is empty otherwise).
+   */
+  private views(): Views {
+    const cached = this.cachedViews;
+    if (cached !== undefined && cached.staging.byteLength !== 0) return cached;
+    const rows = this.capacityBlocks * LUT_BLOCK;
+    this.cachedViews = {
+      staging: this.arena.u8(this.staging!.ptr, this.stagingCapacity * this.packedRowBytes),
+      scales: this.scales ? this.arena.f32(this.scales.ptr, rows) : new Float32Array(0),
+      offsets: this.offsets ? this.arena.f32(this.offsets.ptr, rows) : undefined,
+    };
+    return this.cachedViews;
+  }
 }
 
-const spreadTables = new Map<number, Uint32Array>();
-
-/** For each byte b: its bit k (most significant first) moved to bit `slot · (7 − k)`. */
-function spreadTable(slot: number): Uint32Array {
-  let table = spreadTables.get(slot);
-  if (!table) {
-    table = new Uint32Array(256);
-    for (let b = 0; b < 256; b++) {
-      let word = 0;
-      for (let k = 0; k < 8; k++) if (b & (0x80 >> k)) word |= 1 << (slot * (7 - k));
-      table[b] = word >>> 0;
-    }
-    spreadTables.set(slot, table);
-  }
-  return table;
+interface Views {
+  readonly staging: Uint8Array;
+  readonly scales: Float32Array;
+  readonly offsets: Float32Array | undefined;
 }

@@ -53,12 +53,13 @@ export class OriginalRows {
       this.arena.f32(ptr, vectors.length).set(vectors);
       return;
     }
-    const staging = this.arena.alloc(vectors.byteLength);
+    // A single row goes through the scratch row (no allocation); a batch through a temporary block.
+    const staging = n === 1 ? this.ensureScratch() : this.arena.alloc(vectors.byteLength);
     try {
       this.arena.f32(staging.ptr, vectors.length).set(vectors);
       this.kernels.f32ToF16(staging.ptr, ptr, n * this.dim);
     } finally {
-      this.arena.free(staging);
+      if (n !== 1) this.arena.free(staging);
     }
   }
 

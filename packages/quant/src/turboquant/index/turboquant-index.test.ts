@@ -142,7 +142,47 @@ describe('TurboQuantIndex', () => {
     const dim = 1536;
     const index = new TurboQuantIndex({ dim, bitWidth: 4 });
     expect(index.bytesPerVector).toBe((dim * 4) / 8 + 4);
+    const empty = new TurboQuantIndex({ dim, bitWidth: 4 });
     index.add(new SeededRandom(1).fillGaussian(new Float32Array(64 * dim)) as Float32Array);
-    expect(index.bytesHeld).toBe(64 * ((dim * 4) / 8 + 4));
+    // Beyond the constant an empty index holds (its staging rows), exactly codes and scales.
+    expect(index.bytesHeld - empty.bytesHeld).toBe(64 * ((dim * 4) / 8 + 4));
+    expect(empty.bytesHeld).toBeLessThanOrEqual(16 * 1024);
+    empty.dispose();
+    index.dispose();
   });
+
+  for (const kernels of backends) {
+    it(`single adds and swapRemoves give the codes and results of a bulk build of the same rows (${kernels} kernels)`, () => {
+      const dim = 40; // padded to 40: not a power of two
+      const { vectors, queries } = data(160, dim, 7);
+      const rnd = new SeededRandom(11);
+      for (const [bitWidth, metric] of [[4, 'dot'], [3, 'l2'], [2, 'cosine'], [1, 'dot']] as const) {
+        const index = new TurboQuantIndex({ dim, bitWidth, metric, originals: 'float16', kernels });
+        const model: number[] = []; // vector ids by slot, as swapRemove must leave them
+        for (let v = 0; v < 160; v++) {
+          expect(index.add(vectors.subarray(v * dim, (v + 1) * dim))).toBe(model.length);
+          model.push(v);
+          if (v % 3 === 2) {
+            const slot = v % 9 === 8 ? model.length - 1 : rnd.nextInt(model.length);
+            const last = model.length - 1;
+            expect(index.swapRemove(slot)).toBe(slot === last ? -1 : last);
+            model[slot] = model[last]!;
+            model.pop();
+          }
+        }
+        const rows = new Float32Array(model.length * dim);
+        model.forEach((v, slot) => rows.set(vectors.subarray(v * dim, (v + 1) * dim), slot * dim));
+        const bulk = new TurboQuantIndex({ dim, bitWidth, metric, originals: 'float16', kernels });
+        bulk.add(rows);
+        expect(index.size).toBe(model.length);
+        expect(index.packedCodes()).toEqual(bulk.packedCodes());
+        if (bitWidth !== 1) expect(index.toBytes()).toEqual(bulk.toBytes()); // 1-bit has no turbovec file
+        expect(index.search(queries, 7)).toEqual(bulk.search(queries, 7));
+        expect(index.search(queries, 7, { rerank: true })).toEqual(bulk.search(queries, 7, { rerank: true }));
+        expect(index.reconstruct(model.length - 1)).toEqual(bulk.reconstruct(model.length - 1));
+        index.dispose();
+        bulk.dispose();
+      }
+    });
+  }
 });

@@ -13,6 +13,7 @@ import {
   getKernels,
   lutParamStride,
   normalized,
+  normalizeRows,
   parseMetric,
   TopK,
   type IndexCapabilities,
@@ -25,7 +26,7 @@ import {
   type VectorIndex,
 } from '@quiver/core-math';
 import { decodeTurbovec, encodeTurbovecV7, type TurbovecParts } from '@quiver/io-formats';
-import { packRow } from '../bit-packing.js';
+import { packRow, unpackRowAt } from '../bit-packing.js';
 import type { TurboQuantCalibration } from '../calibration.js';
 import { TurboQuantCodec, type TurboQuantBitWidth } from '../turboquant-codec.js';
 import { BlockedCodes } from './blocked-codes.js';
@@ -145,6 +146,8 @@ export class TurboQuantIndex implements VectorIndex {
   private rows: OriginalRows | undefined;
   private nibbles = new Uint8Array(0);
   private rowCodes = new Uint8Array(0);
+  /** A single added row normalized under cosine (so a single add allocates no copy). */
+  private unitRow = new Float32Array(0);
   private disposed = false;
   private pendingScans = 0;
 
@@ -208,13 +211,12 @@ export class TurboQuantIndex implements VectorIndex {
     this.checkMutable('add');
     const flat = this.flatten(vectors);
     const n = checkBatch(flat, this.dimension);
-    const rows = this.metric === 'cosine' ? normalized(flat, this.dimension, 'throw') : flat;
+    const rows = this.metric === 'cosine' ? this.unitRows(flat, n) : flat;
     const first = this.size;
     if (first + n > MAX_SLOTS) throw new CapacityError(`TurboQuantIndex holds at most ${MAX_SLOTS} vectors`);
-    const encoded = this.codec!.encode(rows);
     this.codes!.reserve(first + n, first === 0);
     if (this.rows) this.rows.reserve(first + n, first === 0 ? n : Math.max(first + n, Math.ceil((first + n) * 1.5)));
-    for (let i = 0; i < n; i++) this.storeRow(first + i, encoded.codes, i, encoded.scales[i]!);
+    this.encodeRows(rows, n, first);
     this.rows?.write(first, rows);
     this.codes!.setCount(first + n);
     return first;
@@ -507,10 +509,11 @@ export class TurboQuantIndex implements VectorIndex {
     const codec = new TurboQuantCodec({ dim, bitWidth: this.bitWidth as TurboQuantBitWidth });
     this.codec = codec;
     this.layout = new NibbleLayout(this.bitWidth, codec.paddedDim);
-    this.codes = new BlockedCodes(this.kernels, this.layout.positions, this.metric === 'l2');
+    this.codes = new BlockedCodes(this.kernels, this.layout.positions, this.bitWidth, codec.bytesPerRow, this.metric === 'l2');
     if (this.originals !== 'none') this.rows = new OriginalRows(this.kernels, dim, this.originals);
     this.nibbles = new Uint8Array(this.layout.positions);
     this.rowCodes = new Uint8Array(codec.paddedDim);
+    if (this.metric === 'cosine') this.unitRow = new Float32Array(dim);
   }
 
   /** Validates the input shape and, before the first add, fixes the dimension from it. */
@@ -537,12 +540,36 @@ export class TurboQuantIndex implements VectorIndex {
     return vectors;
   }
 
-  /** Writes row `v` from packed row `row` of `packed`, with its scale (and l2 offset). */
-  private storeRow(v: number, packed: Uint8Array, row: number, scale: number): void {
+  /** Unit-length copies of validated rows (a single row reuses one buffer). */
+  private unitRows(rows: Float32Array, n: number): Float32Array {
+    if (n !== 1) return normalized(rows, this.dimension, 'throw');
+    this.unitRow.set(rows);
+    normalizeRows(this.unitRow, this.dimension, 'throw');
+    return this.unitRow;
+  }
+
+  /** Encodes validated rows (n × dim) into rows [first, first + n), a staging area at a time. */
+  private encodeRows(rows: Float32Array, n: number, first: number): void {
     const codec = this.codec!;
-    let offset = 0;
-    if (this.metric === 'l2') offset = -this.reconstructionNormSquared(codec.unpackRow(packed, row, this.rowCodes), scale);
-    this.codes!.writePackedRow(v, packed, row * codec.bytesPerRow, this.bitWidth, codec.paddedDim / 8, scale, offset);
+    const codes = this.codes!;
+    for (let done = 0; done < n; done += codes.stagingCapacity) {
+      const count = Math.min(codes.stagingCapacity, n - done);
+      const chunk = count === n ? rows : rows.subarray(done * this.dimension, (done + count) * this.dimension);
+      codec.encodeInto(chunk, codes.stagingRows(), 0, codes.scaleArray(), first + done);
+      this.storeStaged(first + done, count);
+    }
+  }
+
+  /** Scatters the first `count` staged packed rows (scales already in place) to rows [first, first + count), with their l2 offsets. */
+  private storeStaged(first: number, count: number): void {
+    const codes = this.codes!;
+    codes.storeStaged(first, count);
+    if (this.metric !== 'l2') return;
+    const codec = this.codec!;
+    for (let i = 0; i < count; i++) {
+      unpackRowAt(codes.stagingRows(), i * codec.bytesPerRow, codec.paddedDim, this.bitWidth, this.rowCodes);
+      codes.setOffset(first + i, -this.reconstructionNormSquared(this.rowCodes, codes.scaleOf(first + i)));
+    }
   }
 
   /** ‖x̂‖² of a stored vector: scale² · Σ_d (centroid[code_d] / calScale_d − shift_d)² (the rotation keeps norms). */
@@ -568,9 +595,16 @@ export class TurboQuantIndex implements VectorIndex {
 
   /** Installs validated packed codes and scales (a loader's rows). */
   private installPacked(packed: Uint8Array, scales: Float32Array, count: number): void {
-    this.codes!.reserve(count, true);
-    for (let v = 0; v < count; v++) this.storeRow(v, packed, v, scales[v]!);
-    this.codes!.setCount(count);
+    const codes = this.codes!;
+    const rowBytes = this.codec!.bytesPerRow;
+    codes.reserve(count, true);
+    for (let done = 0; done < count; done += codes.stagingCapacity) {
+      const n = Math.min(codes.stagingCapacity, count - done);
+      codes.stagingRows().set(packed.subarray(done * rowBytes, (done + n) * rowBytes));
+      codes.scaleArray().set(scales.subarray(done, done + n), done);
+      this.storeStaged(done, n);
+    }
+    codes.setCount(count);
   }
 
   /** Every stored vector as floats: the originals, or the decoded codes. */
@@ -583,8 +617,7 @@ export class TurboQuantIndex implements VectorIndex {
 
   /** Re-encodes every stored vector (after the calibration changed). */
   private reencode(vectors: Float32Array): void {
-    const encoded = this.codec!.encode(vectors);
-    for (let v = 0; v < this.size; v++) this.storeRow(v, encoded.codes, v, encoded.scales[v]!);
+    this.encodeRows(vectors, this.size, 0);
   }
 
   /** One u32 per block of the admitted slots (bit = lane). */
