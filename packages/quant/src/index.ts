@@ -24,3 +24,5 @@ export type { TurboQuantCalibration } from './turboquant/calibration.js';
 export { TurboQuantRotation, TURBOVEC_ROTATION_SEED } from './turboquant/rotation.js';
 export { lloydMaxCodebook } from './turboquant/codebook.js';
 export type { Codebook } from './turboquant/codebook.js';
+export { TurboQuantStorage, TurboQuantScorer } from './turboquant/storage/turboquant-storage.js';
+export type { TurboQuantStorageOptions } from './turboquant/storage/turboquant-storage.js';
