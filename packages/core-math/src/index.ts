@@ -30,7 +30,18 @@ export type {
 } from './contracts.js';
 export { SlotBitset, SlotList, toSlotBitset, popcount32 } from './filters.js';
 export type { SlotFilter } from './filters.js';
-export { checkDim, checkK, checkBatch, checkFinite, toFloat32Matrix } from './validate.js';
+export {
+  checkDim,
+  checkK,
+  checkBatch,
+  checkFinite,
+  toFloat32Matrix,
+  checkSearchBatch,
+  checkSearchOptions,
+  checkFilter,
+  checkResultSize,
+  MAX_RESULT_ENTRIES,
+} from './validate.js';
 export { TopK, selectTopK } from './top-k.js';
 export { SeededRandom } from './random.js';
 export { norm, normalizeRows, normalized } from './normalize.js';

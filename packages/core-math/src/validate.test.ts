@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DimensionMismatchError, InvalidArgumentError, isVectorSearchError } from './errors.js';
+import { CapacityError, DimensionMismatchError, InvalidArgumentError, isVectorSearchError } from './errors.js';
 import { SlotBitset, SlotList, toSlotBitset } from './filters.js';
 import { parseMetric } from './metric.js';
 import { normalizeRows } from './normalize.js';
-import { checkBatch, checkK, toFloat32Matrix } from './validate.js';
+import { MAX_RESULT_ENTRIES, checkBatch, checkFilter, checkK, checkResultSize, checkSearchBatch, checkSearchOptions, toFloat32Matrix } from './validate.js';
 
 describe('input validation', () => {
   it('checks batches: type, emptiness, dimension and finiteness', () => {
@@ -56,5 +56,28 @@ describe('slot filters', () => {
     const predicate = toSlotBitset({ has: (s) => s % 10 === 0 }, 100);
     expect(predicate.count()).toBe(10);
     expect(() => new SlotBitset(10).add(10)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('search argument checks', () => {
+  it('checkSearchBatch returns the query count and refuses bad k, queries and oversized results', () => {
+    expect(checkSearchBatch(new Float32Array(6), 3, 10)).toBe(2);
+    expect(() => checkSearchBatch(new Float32Array(6), 3, 0)).toThrow(InvalidArgumentError);
+    expect(() => checkSearchBatch(new Float32Array(5), 3, 1)).toThrow(DimensionMismatchError);
+    expect(() => checkSearchBatch(new Float32Array([1, NaN, 0]), 3, 1)).toThrow(InvalidArgumentError);
+    expect(() => checkSearchBatch(new Float32Array(2), 1, MAX_RESULT_ENTRIES / 2 + 1)).toThrow(CapacityError);
+    expect(() => checkResultSize(1, MAX_RESULT_ENTRIES)).not.toThrow();
+  });
+
+  it('checkSearchOptions accepts the shared options and refuses bad ones by name', () => {
+    expect(() => checkSearchOptions({})).not.toThrow();
+    expect(() => checkSearchOptions({ minScore: -1, maxScore: Infinity, filter: new SlotList([1]) })).not.toThrow();
+    expect(() => checkSearchOptions(null)).toThrow(/options/);
+    expect(() => checkSearchOptions({ minScore: NaN })).toThrow(/minScore/);
+    expect(() => checkSearchOptions({ maxScore: '1' })).toThrow(/maxScore/);
+    expect(() => checkSearchOptions({ filter: null })).toThrow(/filter/);
+    expect(() => checkSearchOptions({ filter: () => true })).toThrow(InvalidArgumentError);
+    expect(() => checkSearchOptions({ filter: () => true }, true)).not.toThrow();
+    expect(() => checkFilter({ has: 1 }, true, 'mask')).toThrow(/mask/);
   });
 });

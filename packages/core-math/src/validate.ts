@@ -1,4 +1,4 @@
-import { DimensionMismatchError, InvalidArgumentError } from './errors.js';
+import { CapacityError, DimensionMismatchError, InvalidArgumentError } from './errors.js';
 
 /** Validates a dimension: a positive safe integer. */
 export function checkDim(dim: number, argument = 'dim'): number {
@@ -32,6 +32,54 @@ export function checkBatch(vectors: unknown, dim: number, argument = 'vectors', 
   }
   checkFinite(vectors, argument, dim);
   return vectors.length / dim;
+}
+
+/** Results take 12 bytes per (query, k) entry; beyond this a batch would need gigabytes. */
+export const MAX_RESULT_ENTRIES = 2 ** 27;
+
+/**
+ * Validates the shape of a batched search: `k`, the queries (`n × dim`, finite), and the size of the
+ * result. Returns the number of queries.
+ */
+export function checkSearchBatch(queries: unknown, dim: number, k: number): number {
+  checkK(k);
+  const queryCount = checkBatch(queries, dim, 'queries');
+  checkResultSize(queryCount, k);
+  return queryCount;
+}
+
+/** Throws CapacityError when `queryCount × k` result entries would not fit in one result. */
+export function checkResultSize(queryCount: number, k: number): void {
+  if (queryCount * k > MAX_RESULT_ENTRIES) {
+    throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
+  }
+}
+
+/**
+ * Validates the options every index shares (`SearchOptions`): an object, `minScore` / `maxScore`
+ * numbers (not NaN), and a `filter` with a `has(slot)` method (or, where the index takes one, a
+ * predicate function).
+ */
+export function checkSearchOptions(options: unknown, filterMayBePredicate = false): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  const { filter, minScore, maxScore } = options as { filter?: unknown; minScore?: unknown; maxScore?: unknown };
+  checkScoreBound(minScore, 'minScore');
+  checkScoreBound(maxScore, 'maxScore');
+  checkFilter(filter, filterMayBePredicate);
+}
+
+/** Validates a filter: absent, an object with a `has(slot)` method, or (when allowed) a predicate. */
+export function checkFilter(filter: unknown, mayBePredicate = false, argument = 'filter'): void {
+  if (filter === undefined || (mayBePredicate && typeof filter === 'function')) return;
+  if (filter === null || typeof (filter as { has?: unknown }).has !== 'function') {
+    throw new InvalidArgumentError(argument, mayBePredicate ? 'must be a SlotFilter (has(slot)) or a predicate' : 'must have a has(slot) method (SlotBitset, SlotList, ...)');
+  }
+}
+
+function checkScoreBound(value: unknown, argument: string): void {
+  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+    throw new InvalidArgumentError(argument, `must be a number, got ${String(value)}`);
+  }
 }
 
 /** Throws InvalidArgumentError naming the first NaN or infinite value. */

@@ -7,7 +7,8 @@ import {
   UnsupportedOperationError,
   checkBatch,
   checkDim,
-  checkK,
+  checkSearchBatch,
+  checkSearchOptions,
   emptySearchResult,
   encodeEnvelope,
   envelopeChunks,
@@ -62,8 +63,6 @@ export interface FlatSearchAsyncOptions extends SearchOptions {
 /** Slots are reported in an Int32Array, so 2^31 - 1 is the most an index can hold. */
 const MAX_SLOTS = 0x7fffffff;
 const MIN_GROWTH_ROWS = 64;
-/** Results take 12 bytes per (query, k) entry; beyond this a batch would need gigabytes. */
-const MAX_RESULT_ENTRIES = 2 ** 27;
 
 const CAPABILITIES: IndexCapabilities = Object.freeze({
   remove: true,
@@ -384,18 +383,9 @@ export class FlatIndex implements VectorIndex {
   /** Validates a search and works out the scan: normalized queries and the admitted slots. */
   private planSearch(queries: Float32Array, k: number, options: SearchOptions): SearchPlan {
     this.checkUsable('search');
-    checkK(k);
-    const queryCount = checkBatch(queries, this.dim, 'queries');
-    if (queryCount * k > MAX_RESULT_ENTRIES) {
-      throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
-    }
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    const queryCount = checkSearchBatch(queries, this.dim, k);
+    checkSearchOptions(options);
     const { filter, minScore, maxScore } = options;
-    checkThreshold(minScore, 'minScore');
-    checkThreshold(maxScore, 'maxScore');
-    if (filter !== undefined && (filter === null || typeof (filter as SlotFilter).has !== 'function')) {
-      throw new InvalidArgumentError('filter', 'must have a has(slot) method (SlotBitset, SlotList, ...)');
-    }
     const prepared = this.metric === 'cosine' ? normalized(queries, this.dim, 'throw', 'queries') : queries;
     const scanOptions: { -readonly [K in keyof ExactScanOptions]: ExactScanOptions[K] } = {};
     const sketch = this.sketch();
@@ -523,12 +513,6 @@ interface SearchPlan {
   readonly scanOptions: ExactScanOptions;
   /** Nothing can match: no slots, or no admitted ones. */
   readonly empty: boolean;
-}
-
-function checkThreshold(value: number | undefined, argument: string): void {
-  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-    throw new InvalidArgumentError(argument, `must be a number, got ${String(value)}`);
-  }
 }
 
 // `using index = new FlatIndex(...)` where the runtime has explicit resource management. The

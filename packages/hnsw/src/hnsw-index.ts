@@ -8,7 +8,8 @@ import {
   TopK,
   UnsupportedOperationError,
   checkBatch,
-  checkK,
+  checkSearchBatch,
+  checkSearchOptions,
   emptySearchResult,
   getKernels,
   normalized,
@@ -67,8 +68,6 @@ const CAPABILITIES: IndexCapabilities = Object.freeze({
 
 /** Rows inserted between progress reports and abort checks. */
 const ADD_CHUNK = 1024;
-/** Results take 12 bytes per (query, k) entry; beyond this a batch would need gigabytes. */
-const MAX_RESULT_ENTRIES = 2 ** 27;
 /** Below this fraction of live slots a filter switches from "walk everything, return the admitted" to ACORN-1. */
 const ACORN_BELOW = 0.3;
 /**
@@ -717,23 +716,13 @@ export class HnswIndex implements VectorIndex {
 
   /** Validates a search's arguments: the query count and the plan. */
   private checkSearch(queries: Float32Array, k: number, options: HnswSearchOptions): { queryCount: number; plan: SearchPlan } {
-    checkK(k);
-    const queryCount = checkBatch(queries, this.dim, 'queries');
-    if (queryCount * k > MAX_RESULT_ENTRIES) {
-      throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
-    }
+    const queryCount = checkSearchBatch(queries, this.dim, k);
     return { queryCount, plan: this.planSearch(k, options) };
   }
 
   private planSearch(k: number, options: HnswSearchOptions): SearchPlan {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
-    const { minScore, maxScore, filter } = options;
-    for (const [name, value] of [['minScore', minScore], ['maxScore', maxScore]] as const) {
-      if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) throw new InvalidArgumentError(name, `must be a number, got ${String(value)}`);
-    }
-    if (filter !== undefined && typeof filter !== 'function' && (filter === null || typeof (filter as SlotFilter).has !== 'function')) {
-      throw new InvalidArgumentError('filter', 'must be a SlotFilter (has(slot)) or a predicate');
-    }
+    checkSearchOptions(options, true);
+    const { minScore, maxScore } = options;
     const efSearch = checkIntegerIn(options.efSearch ?? this.params.efSearch, 1, MAX_EF, 'efSearch');
     const earlyExit = options.earlyExit === undefined ? this.params.earlyExit : checkEarlyExit(options.earlyExit);
     let rerank = 0;

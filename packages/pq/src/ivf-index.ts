@@ -7,7 +7,8 @@ import {
   UnsupportedOperationError,
   checkBatch,
   checkDim,
-  checkK,
+  checkSearchBatch,
+  checkSearchOptions,
   emptySearchResult,
   encodeEnvelope,
   getKernels,
@@ -87,7 +88,6 @@ export interface IvfTrainAsyncOptions extends LongTaskOptions {
 }
 
 const MAX_SLOTS = 0x7fffffff;
-const MAX_RESULT_ENTRIES = 2 ** 27;
 /** Without rerank, the 4-bit fast scan keeps `k × this` candidates by its uint8-table estimate, then scores them with the float table. */
 const FAST_SCAN_SHORTLIST_FACTOR = 8;
 /** uint16 sums of M uint8 entries stay exact up to M = 257. */
@@ -287,18 +287,9 @@ export class IvfIndex implements VectorIndex {
 
   search(queries: Float32Array, k: number, options: IvfSearchOptions = {}): SearchResult {
     this.checkUsable('search');
-    checkK(k);
-    const queryCount = checkBatch(queries, this.dim, 'queries');
-    if (queryCount * k > MAX_RESULT_ENTRIES) {
-      throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries; split the batch or lower k`);
-    }
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    const queryCount = checkSearchBatch(queries, this.dim, k);
+    checkSearchOptions(options);
     const { filter, minScore, maxScore } = options;
-    checkThreshold(minScore, 'minScore');
-    checkThreshold(maxScore, 'maxScore');
-    if (filter !== undefined && (filter === null || typeof (filter as SlotFilter).has !== 'function')) {
-      throw new InvalidArgumentError('filter', 'must have a has(slot) method (SlotBitset, SlotList, ...)');
-    }
     const nprobe = positiveInteger(options.nprobe ?? this.nprobe, 'nprobe');
     const rerankFactor = positiveInteger(options.rerankFactor ?? this.rerankFactor, 'rerankFactor');
     const result = emptySearchResult(queryCount, k);
@@ -942,10 +933,4 @@ function defaultM(dim: number): number {
 function positiveInteger(value: number, argument: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(argument, `must be a positive integer, got ${value}`);
   return value;
-}
-
-function checkThreshold(value: number | undefined, argument: string): void {
-  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-    throw new InvalidArgumentError(argument, `must be a number, got ${String(value)}`);
-  }
 }

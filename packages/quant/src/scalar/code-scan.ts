@@ -1,8 +1,9 @@
 import {
-  CapacityError,
   InvalidArgumentError,
   TopK,
+  checkFilter,
   checkK,
+  checkResultSize,
   emptySearchResult,
   type Kernels,
   type SearchResult,
@@ -18,8 +19,6 @@ export type BatchCodeKernel = (queries: number, m: number, rows: number, n: numb
 /** Rows copied into the arena per kernel call, and queries scored per call. */
 const ROW_CHUNK = 2048;
 const QUERY_BLOCK = 16;
-/** Results take 12 bytes per (query, k) entry; beyond this a batch would need gigabytes. */
-const MAX_RESULT_ENTRIES = 2 ** 27;
 
 /**
  * Scores `m` query codes against `n` code rows (both `width` bytes per row) with an integer kernel,
@@ -83,10 +82,8 @@ export function searchCodeRows(
 ): SearchResult {
   checkK(k);
   const m = queryCodes.length / width / rowsPerQuery;
-  if (m * k > MAX_RESULT_ENTRIES) throw new CapacityError(`${m} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries`);
-  if (filter !== undefined && (filter === null || typeof filter.has !== 'function')) {
-    throw new InvalidArgumentError('filter', 'must have a has(slot) method (SlotBitset, SlotList, ...)');
-  }
+  checkResultSize(m, k);
+  checkFilter(filter);
   const result = emptySearchResult(m, k);
   const heaps = Array.from({ length: m }, () => new TopK(k));
   // QUERY_BLOCK is even, so the rows of one query never straddle two blocks.

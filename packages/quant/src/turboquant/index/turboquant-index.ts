@@ -9,6 +9,9 @@ import {
   checkBatch,
   checkDim,
   checkK,
+  checkResultSize,
+  checkSearchOptions,
+  MAX_RESULT_ENTRIES,
   emptySearchResult,
   getKernels,
   lutParamStride,
@@ -106,7 +109,6 @@ const CAPABILITIES: IndexCapabilities = Object.freeze({
 const DEFAULT_EARLY_EXIT = 4;
 const RERANK_FACTORS: Readonly<Record<number, number>> = { 1: 32, 2: 16, 3: 8, 4: 8 };
 const MAX_SLOTS = 0x7fffffff;
-const MAX_RESULT_ENTRIES = 2 ** 27;
 const BIT_WIDTHS: readonly number[] = [1, 2, 3, 4];
 const EMPTY_LUT_OPTIONS: Omit<LutSearchOptions, 'scratch'> = { shortlist: 1, exitBar: 'k', correct: true };
 
@@ -274,19 +276,16 @@ export class TurboQuantIndex implements VectorIndex {
     this.checkUsable('search');
     checkK(k);
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+    // `mask` is turbovec's name for the filter; the one in effect is validated.
+    checkSearchOptions({ ...options, filter: options.filter ?? options.mask });
     if (this.dimension === 0) {
       if (!(queries instanceof Float32Array) || queries.length === 0) throw new InvalidArgumentError('queries', 'must be a non-empty Float32Array');
       checkBatch(queries, queries.length, 'queries');
       return { empty: true, queryCount: 1, queries, tables: undefined, lutOptions: EMPTY_LUT_OPTIONS, rerank: undefined };
     }
     const queryCount = checkBatch(queries, this.dimension, 'queries');
-    if (queryCount * k > MAX_RESULT_ENTRIES) throw new CapacityError(`${queryCount} queries × k = ${k} exceeds ${MAX_RESULT_ENTRIES} result entries`);
-    checkThreshold(options.minScore, 'minScore');
-    checkThreshold(options.maxScore, 'maxScore');
+    checkResultSize(queryCount, k);
     const filter = options.filter ?? options.mask;
-    if (filter !== undefined && (filter === null || typeof (filter as SlotFilter).has !== 'function')) {
-      throw new InvalidArgumentError('filter', 'must have a has(slot) method (SlotBitset, SlotList, ...)');
-    }
     const rerank = this.rerankPlan(options.rerank ?? this.defaultRerank, k);
     const earlyExit = options.earlyExit === undefined ? this.earlyExit : checkEarlyExit(options.earlyExit);
     const prepared = this.metric === 'cosine' ? normalized(queries, this.dimension, 'throw', 'queries') : queries;
@@ -664,12 +663,6 @@ function checkEarlyExit(value: number | false | undefined): number | false {
     throw new InvalidArgumentError('earlyExit', `must be false or a positive number of standard deviations, got ${String(value)}`);
   }
   return value;
-}
-
-function checkThreshold(value: number | undefined, argument: string): void {
-  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-    throw new InvalidArgumentError(argument, `must be a number, got ${String(value)}`);
-  }
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {
