@@ -55,7 +55,7 @@ export { createWasmKernels, compileWasmKernels } from './kernels/wasm-kernels.js
 export type { KernelChoice } from './kernels/select.js';
 export { crc32, crc32c } from './checksum.js';
 export { emptySearchResult } from './search-result.js';
-export { exactScan, exactScanScratchBytes, mergeSearchResults } from './scan.js';
+export { exactScan, exactScanScratchBytes, mergeSearchResults, concatSearchResults } from './scan.js';
 export type { DenseRows, ExactScanOptions, ScanExecutor } from './scan.js';
 export {
   ENVELOPE_MAGIC,

@@ -80,6 +80,20 @@ export function mergeSearchResults(parts: readonly SearchResult[], k: number): S
   return result;
 }
 
+/** Concatenates results of consecutive query ranges (e.g. from workers that each took some queries). */
+export function concatSearchResults(parts: readonly SearchResult[], k: number): SearchResult {
+  const queryCount = parts.reduce((sum, part) => sum + part.queryCount, 0);
+  const result = emptySearchResult(queryCount, k);
+  let q = 0;
+  for (const part of parts) {
+    result.slots.set(part.slots, q * k);
+    result.scores.set(part.scores, q * k);
+    result.counts.set(part.counts, q);
+    q += part.queryCount;
+  }
+  return result;
+}
+
 /**
  * Runs exact scans somewhere else: the Node worker pool (`@quiver/core-math/node`) implements it
  * over threads that share the arena's memory. Indexes accept one to parallelize batched search

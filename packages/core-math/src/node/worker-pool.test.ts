@@ -4,6 +4,8 @@ import { defaultArena, getKernels } from '../kernels/select.js';
 import { SeededRandom } from '../random.js';
 import { exactScan, type DenseRows } from '../scan.js';
 import { INT8_SKETCH_STATS, sketchRowsInt8 } from '../bounded-scan.js';
+import { ArenaThreads, builtWorkerUrl } from './arena-threads.js';
+import type { ScanTask } from './pool-protocol.js';
 import { WorkerPool } from './worker-pool.js';
 import { InvalidArgumentError, UnsupportedOperationError } from '../errors.js';
 
@@ -70,5 +72,15 @@ describe('WorkerPool', () => {
     const closing = new WorkerPool({ threads: 1 });
     await closing.close();
     await expect(closing.exactScan(rows, 'dot', new Float32Array(dim), 1)).rejects.toThrow(UnsupportedOperationError);
+  });
+
+  it('shares its plumbing through ArenaThreads: thread checks, typed errors from workers, close', async () => {
+    const threads = new ArenaThreads<ScanTask, unknown>({ name: 'TestThreads', operation: 'run' }, builtWorkerUrl(import.meta.url, 'pool-worker'), { threads: 1 });
+    const task: ScanTask = { rows, metric: 'dot', queries: new Float32Array(dim), k: 0, slotBegin: 0, slotEnd: rows.count, scratchPtr: 0, scratchBytes: 0 };
+    await expect(threads.run(1, task)).rejects.toThrow(InvalidArgumentError);
+    // k = 0 is refused inside the worker; the error comes back with its code.
+    await expect(threads.run(0, task)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await threads.close();
+    await expect(threads.run(0, task)).rejects.toThrow(UnsupportedOperationError);
   });
 });
