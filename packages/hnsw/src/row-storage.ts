@@ -60,6 +60,19 @@ export interface ExternalVectorStorage extends VectorStorage {
   dispose?(): void;
 }
 
+/**
+ * The score of two decoded rows under `metric` (dot product, or the negated squared distance),
+ * summed in float64: the scalar path of storages whose rows the graph kernels do not read.
+ */
+export function pairScorer(metric: Metric): (a: Float32Array, b: Float32Array) => number {
+  const l2 = metric === 'l2';
+  return (a, b) => {
+    let sum = 0;
+    for (let j = 0; j < a.length; j++) sum += l2 ? (a[j]! - b[j]!) * (a[j]! - b[j]!) : a[j]! * b[j]!;
+    return l2 ? -sum : sum;
+  };
+}
+
 export function isExternalStorage(storage: VectorStorage): storage is ExternalVectorStorage {
   return (storage as Partial<ExternalVectorStorage>).external === true;
 }
@@ -123,12 +136,7 @@ abstract class FixedRowStorage implements ArenaRowStorage {
     const query = new Float32Array(this.dim);
     const row = new Float32Array(this.dim);
     const other = new Float32Array(this.dim);
-    const l2 = this.metric === 'l2';
-    const pair = (a: Float32Array, b: Float32Array): number => {
-      let sum = 0;
-      for (let j = 0; j < a.length; j++) sum += l2 ? (a[j]! - b[j]!) * (a[j]! - b[j]!) : a[j]! * b[j]!;
-      return l2 ? -sum : sum;
-    };
+    const pair = pairScorer(this.metric);
     return {
       setQuery: (q) => query.set(q),
       score: (slot) => pair(query, this.reconstruct(slot, row)),

@@ -12,7 +12,7 @@ import {
   type SlotScorer,
 } from '@quiver/core-math';
 import { npyHeaderEnd, parseNpyHeader } from '@quiver/io-formats';
-import type { ExternalVectorStorage } from '../row-storage.js';
+import { pairScorer, type ExternalVectorStorage } from '../row-storage.js';
 
 /** Row files: NumPy `.npy` (2-D little-endian float32, C order), `.fvecs`, or raw float32 rows. */
 export type RowFileFormat = 'npy' | 'fvecs' | 'f32';
@@ -130,12 +130,7 @@ export class FileRowStorage implements ExternalVectorStorage {
   scorer(): SlotScorer {
     const query = new Float32Array(this.dim);
     const other = new Float32Array(this.dim);
-    const l2 = this.metric === 'l2';
-    const pair = (a: Float32Array, b: Float32Array): number => {
-      let sum = 0;
-      for (let j = 0; j < a.length; j++) sum += l2 ? (a[j]! - b[j]!) * (a[j]! - b[j]!) : a[j]! * b[j]!;
-      return l2 ? -sum : sum;
-    };
+    const pair = pairScorer(this.metric);
     return {
       setQuery: (q) => query.set(q),
       score: (slot) => pair(query, this.readRow(slot)),
