@@ -21,6 +21,9 @@ const ALLOWED = {
   '@quiver/pq': ['@quiver/core-math', '@quiver/io-formats'],
   '@quiver/hnsw': ['@quiver/core-math', '@quiver/io-formats', '@quiver/pq', '@quiver/quant'],
   '@quiver/idmap': ['@quiver/core-math', '@quiver/io-formats'],
+  '@quiver/docstore': ['@quiver/core-math', '@quiver/io-formats', '@quiver/idmap', '@quiver/flat', '@quiver/quant', '@quiver/hnsw'],
+  '@quiver/langchain': ['@quiver/core-math', '@quiver/docstore'],
+  '@quiver/llamaindex': ['@quiver/core-math', '@quiver/docstore'],
   '@quiver/testkit': ['@quiver/core-math'],
 };
 
