@@ -3,6 +3,7 @@
  * Checks the repository's structural rules (docs/architecture.md):
  * - workspace dependencies follow the allowed package graph;
  * - published core packages depend on nothing outside the repository;
+ * - adapters take their frameworks as peer dependencies;
  * - a package's main entry never imports `node:*` (Node-only code lives under src/node/);
  * - every `exports` condition object lists `types` before `default`.
  * Exits non-zero with one line per violation.
@@ -38,12 +39,15 @@ for (const dir of packageDirs) {
   const where = relative(root, dir);
   const deps = Object.keys(pkg.dependencies ?? {});
   const allowed = ALLOWED[pkg.name];
-  if (!allowed && dir.includes('/packages/')) problems.push(`${where}: ${pkg.name} is missing from scripts/check-deps.mjs ALLOWED`);
+  const isPublished = (dir.includes('/packages/') || dir.includes('/adapters/')) && !pkg.private;
+  if (!allowed && isPublished) problems.push(`${where}: ${pkg.name} is missing from scripts/check-deps.mjs ALLOWED`);
   for (const dep of deps) {
     if (dep.startsWith('@quiver/')) {
       if (allowed && !allowed.includes(dep)) problems.push(`${where}: ${pkg.name} may not depend on ${dep}`);
     } else if (dir.includes('/packages/') && !pkg.private) {
       problems.push(`${where}: core package ${pkg.name} depends on ${dep} from outside the repository`);
+    } else if (dir.includes('/adapters/')) {
+      problems.push(`${where}: adapter ${pkg.name} must take ${dep} as a peer dependency, not a dependency`);
     }
   }
   checkExports(where, pkg.exports);
