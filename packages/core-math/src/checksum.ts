@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from './errors.js';
+
 /**
  * Table-driven CRC-32 checksums (reflected, init and final xor 0xFFFFFFFF):
  * - `crc32`: the IEEE 802.3 polynomial 0xEDB88320, as zip, gzip and PNG use;
@@ -5,36 +7,50 @@
  * Both take a running value so large inputs can be fed in chunks.
  */
 
-function makeTables(poly: number): Uint32Array[] {
-  // Slicing-by-4: table[t][b] is the CRC of byte b followed by t zero bytes.
-  const tables = Array.from({ length: 4 }, () => new Uint32Array(256));
-  const base = tables[0]!;
+const SLICES = 8;
+
+/**
+ * Slicing-by-8 tables in one array: entry `t * 256 + b` is the CRC of byte b followed by t zero
+ * bytes, so eight bytes fold into the running value with eight independent lookups.
+ */
+function makeTables(poly: number): Int32Array {
+  const tables = new Int32Array(SLICES * 256);
   for (let b = 0; b < 256; b++) {
     let c = b;
     for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1;
-    base[b] = c >>> 0;
+    tables[b] = c;
   }
-  for (let t = 1; t < 4; t++) {
-    const prev = tables[t - 1]!;
-    const cur = tables[t]!;
-    for (let b = 0; b < 256; b++) cur[b] = (prev[b]! >>> 8) ^ base[prev[b]! & 0xff]!;
+  for (let i = 256; i < tables.length; i++) {
+    const prev = tables[i - 256]!;
+    tables[i] = (prev >>> 8) ^ tables[prev & 0xff]!;
   }
   return tables;
 }
 
-let ieeeTables: Uint32Array[] | undefined;
-let castagnoliTables: Uint32Array[] | undefined;
+let ieeeTables: Int32Array | undefined;
+let castagnoliTables: Int32Array | undefined;
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function update(tables: Uint32Array[], crc: number, bytes: Uint8Array): number {
-  const [t0, t1, t2, t3] = tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-  let c = ~crc >>> 0;
+function update(t: Int32Array, crc: number, bytes: Uint8Array): number {
+  let c = ~crc;
   let i = 0;
-  const end4 = bytes.length & ~3;
-  for (; i < end4; i += 4) {
-    c ^= bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
+  const n = bytes.length;
+  // Bytewise up to a 4-byte boundary, then eight bytes at a time as two aligned words.
+  const lead = littleEndianHost ? Math.min(n, (4 - (bytes.byteOffset & 3)) & 3) : n;
+  for (; i < lead; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  const pairs = (n - i) >>> 3;
+  if (pairs > 0) {
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, pairs * 2);
+    for (let w = 0; w < words.length; w += 2) {
+      const a = c ^ words[w]!;
+      const b = words[w + 1]!;
+      c =
+        t[1792 + (a & 0xff)]! ^ t[1536 + ((a >>> 8) & 0xff)]! ^ t[1280 + ((a >>> 16) & 0xff)]! ^ t[1024 + (a >>> 24)]! ^
+        t[768 + (b & 0xff)]! ^ t[512 + ((b >>> 8) & 0xff)]! ^ t[256 + ((b >>> 16) & 0xff)]! ^ t[b >>> 24]!;
+    }
+    i += pairs * 8;
   }
-  for (; i < bytes.length; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (; i < n; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
 
@@ -48,4 +64,41 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
 export function crc32c(bytes: Uint8Array, crc = 0): number {
   castagnoliTables ??= makeTables(0x82f63b78);
   return update(castagnoliTables, crc, bytes);
+}
+
+const CASTAGNOLI = 0x82f63b78;
+/** `x^(2^k) mod P` for k = 0..63, in the reflected bit order of the CRC register. */
+let powersOfX: Uint32Array | undefined;
+
+/** Product of two polynomials mod P in the reflected bit order (bit 31 is x^0). */
+function multiplyModP(a: number, b: number): number {
+  let product = 0;
+  for (let bit = 0x80000000; bit !== 0; bit >>>= 1) {
+    if (a & bit) product ^= b;
+    b = b & 1 ? (b >>> 1) ^ CASTAGNOLI : b >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** `x^(8 * byteCount) mod P`: the operator that shifts a CRC register past byteCount zero bytes. */
+function shiftOperator(byteCount: number): number {
+  if (!powersOfX) {
+    powersOfX = new Uint32Array(64);
+    powersOfX[0] = 0x40000000; // x^1
+    for (let k = 1; k < 64; k++) powersOfX[k] = multiplyModP(powersOfX[k - 1]!, powersOfX[k - 1]!);
+  }
+  let operator = 0x80000000; // x^0
+  for (let k = 3, n = byteCount; n > 0; k++, n = Math.floor(n / 2)) {
+    if (n % 2 === 1) operator = multiplyModP(powersOfX[k]!, operator);
+  }
+  return operator;
+}
+
+/**
+ * The CRC-32C of `a` followed by `b`, from `crc32c(a)`, `crc32c(b)` and `b`'s length, in
+ * O(log length) without reading either (zlib's crc32_combine, for the Castagnoli polynomial).
+ */
+export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
+  if (!Number.isSafeInteger(lengthB) || lengthB < 0) throw new InvalidArgumentError('lengthB', `must be a non-negative safe integer, got ${lengthB}`);
+  return (multiplyModP(shiftOperator(lengthB), crcA >>> 0) ^ crcB) >>> 0;
 }

@@ -224,3 +224,37 @@ describe('envelope', () => {
       .toMatchObject({ metric: undefined, scalar: undefined, count: 2 ** 40, sectionCount: 0 });
   });
 });
+
+describe('nested envelopes', () => {
+  const inner = encodeEnvelope({ kind: 'FLAT', formatMajor: 1, formatMinor: 0, dim: 3, count: 2, sections: [{ tag: 'ROWS', data: new Float32Array([1, 2, 3, 4, 5, 6]) }] });
+  const outerSpec = (nested: boolean) => ({
+    kind: 'IDMP', formatMajor: 1, formatMinor: 0, dim: 3, count: 2,
+    sections: [{ tag: 'IDS ', data: new Uint32Array([7, 0, 9, 0]) }, { tag: 'INNR', data: inner, nested }, { tag: 'TAIL', data: new Uint8Array([1, 2, 3]) }],
+  });
+
+  it('fold the inner bytes into the outer CRC with the same result as reading them', () => {
+    expect(encodeEnvelope(outerSpec(true))).toEqual(encodeEnvelope(outerSpec(false)));
+  });
+
+  it('decode with or without nestedSections, and the inner envelope catches its own damage', () => {
+    const bytes = encodeEnvelope(outerSpec(true));
+    const decoded = decodeEnvelope(bytes, { maxMajor: 1, nestedSections: ['INNR'] });
+    expect(decodeEnvelope(decoded.sections.get('INNR')!, { maxMajor: 1 }).header.kind).toBe('FLAT');
+    expect(decodeEnvelope(bytes, { maxMajor: 1 }).sections.get('INNR')).toEqual(inner);
+
+    const damaged = bytes.slice();
+    const innerAt = decoded.sectionList.find((s) => s.tag === 'INNR')!.offset;
+    damaged[innerAt + ENVELOPE_HEADER_BYTES + 20]! ^= 1; // inside the inner ROWS payload
+    expect(() => decodeEnvelope(damaged, { maxMajor: 1 })).toThrow(CorruptFileError);
+    const trusting = decodeEnvelope(damaged, { maxMajor: 1, nestedSections: ['INNR'] });
+    expect(() => decodeEnvelope(trusting.sections.get('INNR')!, { maxMajor: 1 })).toThrow(/CRC/);
+
+    const outsideInner = bytes.slice();
+    outsideInner[bytes.length - 10]! ^= 1; // in TAIL
+    expect(() => decodeEnvelope(outsideInner, { maxMajor: 1, nestedSections: ['INNR'] })).toThrow(/CRC/);
+  });
+
+  it('refuse a section marked nested that holds no envelope', () => {
+    expect(() => encodeEnvelope({ ...outerSpec(true), sections: [{ tag: 'INNR', data: new Uint8Array(100), nested: true }] })).toThrow(InvalidArgumentError);
+  });
+});

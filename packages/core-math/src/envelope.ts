@@ -1,4 +1,4 @@
-import { crc32c } from './checksum.js';
+import { crc32c, crc32cCombine } from './checksum.js';
 import { CorruptFileError, InvalidArgumentError } from './errors.js';
 import { metricCode, metricFromCode, type Metric } from './metric.js';
 
@@ -30,6 +30,12 @@ export interface EnvelopeSectionInput {
   /** Bit 0 = optional (`SECTION_OPTIONAL`); other bits are reserved and must be zero. */
   readonly flags?: number;
   readonly data: Uint8Array | ArrayBufferView;
+  /**
+   * The payload is a complete Quiver envelope written by this module (another index's
+   * `toBytes()`), so its own trailing CRC-32C already covers it. The outer checksum then folds it
+   * in from its length alone instead of reading it a second time (see `nestedSections`).
+   */
+  readonly nested?: boolean;
 }
 
 export interface EnvelopeSpec {
@@ -90,6 +96,13 @@ export interface DecodeEnvelopeOptions {
   readonly knownSections?: readonly string[];
   /** Verify the trailing CRC-32C over the whole envelope (default true). */
   readonly verifyChecksum?: boolean;
+  /**
+   * Tags of sections that may hold a nested envelope (`EnvelopeSectionInput.nested`). When such a
+   * payload starts with the envelope magic, the trailing CRC is checked without reading it again,
+   * which is exact provided the caller then decodes the payload with `decodeEnvelope` (whose own
+   * CRC check covers it). Every Quiver loader does.
+   */
+  readonly nestedSections?: readonly string[];
   readonly limits?: EnvelopeLimits;
 }
 
@@ -160,6 +173,9 @@ function validateSpec(spec: EnvelopeSpec): void {
       throw new InvalidArgumentError('section flags', `only bit 0 (optional) is defined, got ${flags}`);
     }
     if (!ArrayBuffer.isView(section.data)) throw new InvalidArgumentError('section data', `section '${section.tag}' needs bytes`);
+    if (section.nested && !startsWithEnvelope(asBytes(section.data))) {
+      throw new InvalidArgumentError('section data', `section '${section.tag}' is marked nested but holds no Quiver envelope`);
+    }
   }
 }
 
@@ -213,7 +229,7 @@ export function* envelopeChunks(spec: EnvelopeSpec): Generator<Uint8Array, void,
     crc = crc32c(sectionHeader, crc);
     yield sectionHeader;
     if (data.byteLength > 0) {
-      crc = crc32c(data, crc);
+      crc = section.nested ? foldNestedEnvelope(crc, data.byteLength) : crc32c(data, crc);
       yield data;
     }
     const pad = padTo8(data.byteLength);
@@ -337,7 +353,7 @@ export function decodeEnvelope(bytes: Uint8Array, options: DecodeEnvelopeOptions
     throw new CorruptFileError('truncated', `expected ${offset + ENVELOPE_TRAILER_BYTES} bytes, got ${bytes.byteLength}`);
   }
   if (options.verifyChecksum ?? true) {
-    if (crc32c(bytes.subarray(0, end)) !== view.getUint32(end, true)) {
+    if (envelopeCrc(bytes, end, layout, options.nestedSections) !== view.getUint32(end, true)) {
       throw new CorruptFileError('checksum', 'trailing CRC-32C mismatch');
     }
   }
@@ -354,6 +370,37 @@ export function decodeEnvelope(bytes: Uint8Array, options: DecodeEnvelopeOptions
     sectionList.push({ tag, flags, offset: at, data });
   }
   return { header, sections, sectionList };
+}
+
+/**
+ * CRC-32C of a complete envelope (its bytes followed by the CRC of those bytes), which does not
+ * depend on the bytes, only on their length: CRCs are affine, so a message followed by its own CRC
+ * always leaves the same register.
+ */
+const ENVELOPE_RESIDUE = crc32c(new Uint8Array(ENVELOPE_TRAILER_BYTES));
+
+function foldNestedEnvelope(crc: number, length: number): number {
+  return crc32cCombine(crc, ENVELOPE_RESIDUE, length);
+}
+
+/** Whether `data` begins like a Quiver envelope (magic and minimum length); a cheap dispatch test. */
+export function startsWithEnvelope(data: Uint8Array): boolean {
+  if (data.byteLength < ENVELOPE_HEADER_BYTES + ENVELOPE_TRAILER_BYTES) return false;
+  for (let i = 0; i < ENVELOPE_MAGIC.length; i++) if (data[i] !== ENVELOPE_MAGIC[i]) return false;
+  return true;
+}
+
+/** The trailing CRC over `bytes[0, end)`, folding in nested envelopes of the listed sections. */
+function envelopeCrc(bytes: Uint8Array, end: number, layout: readonly { tag: string; offset: number; length: number }[], nestedTags?: readonly string[]): number {
+  if (!nestedTags || nestedTags.length === 0) return crc32c(bytes.subarray(0, end));
+  let crc = 0;
+  let from = 0;
+  for (const { tag, offset, length } of layout) {
+    if (!nestedTags.includes(tag) || !startsWithEnvelope(bytes.subarray(offset, offset + length))) continue;
+    crc = foldNestedEnvelope(crc32c(bytes.subarray(from, offset), crc), length);
+    from = offset + length;
+  }
+  return crc32c(bytes.subarray(from, end), crc);
 }
 
 type TypedArrayConstructor<T> = {

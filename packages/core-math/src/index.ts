@@ -53,7 +53,7 @@ export { createJsKernels, halfToFloat, floatToHalf } from './kernels/js-kernels.
 export { getKernels, initKernels, createKernels, defaultArena, wasmAvailable } from './kernels/select.js';
 export { createWasmKernels, compileWasmKernels } from './kernels/wasm-kernels.js';
 export type { KernelChoice } from './kernels/select.js';
-export { crc32, crc32c } from './checksum.js';
+export { crc32, crc32c, crc32cCombine } from './checksum.js';
 export { emptySearchResult } from './search-result.js';
 export { exactScan, exactScanScratchBytes, mergeSearchResults, concatSearchResults } from './scan.js';
 export type { DenseRows, ExactScanOptions, ScanExecutor } from './scan.js';
@@ -68,6 +68,7 @@ export {
   envelopeByteLength,
   decodeEnvelope,
   readEnvelopeHeader,
+  startsWithEnvelope,
   viewSection,
   float32Section,
   uint32Section,

@@ -15,7 +15,11 @@ export interface LoadIdMapIndexOptions extends IdMapIndexOptions {
   readonly limits?: EnvelopeLimits;
 }
 
-/** Reads the inner index from the `INNR` section, e.g. `(bytes) => loadFlatIndex(bytes)`. */
+/**
+ * Reads the inner index from the `INNR` section, e.g. `(bytes) => loadFlatIndex(bytes)`. It must
+ * validate what it reads: when the section holds a Quiver envelope, the outer checksum relies on
+ * the inner decoder's CRC check (every Quiver loader makes it).
+ */
 export type InnerIndexLoader<I extends VectorIndex> = (innerBytes: Uint8Array) => I;
 
 /** Slots are int32 in search results. */
@@ -40,6 +44,8 @@ export function loadIdMapIndex<I extends VectorIndex>(
     kind: IDMAP_FOURCC,
     maxMajor: IDMAP_FORMAT_MAJOR,
     knownSections: IDMAP_SECTIONS,
+    // An inner index in Quiver's envelope is checked by its own loader's CRC, not read twice.
+    nestedSections: [IDMAP_INNER_SECTION],
     ...(limits ? { limits } : {}),
   });
   const { count, dim, metric } = header;

@@ -8,6 +8,8 @@ import {
   UnsupportedOperationError,
   encodeEnvelope,
   envelopeChunks,
+  startsWithEnvelope,
+  type EnvelopeSectionInput,
   type EnvelopeSpec,
   type IndexCapabilities,
   type Metric,
@@ -364,9 +366,15 @@ export class IdMapIndex<I extends VectorIndex = VectorIndex> {
       sections: [
         { tag: IDMAP_IDS_SECTION, data: ids },
         { tag: IDMAP_DEAD_SECTION, data: dead },
-        { tag: IDMAP_INNER_SECTION, data: this.index.toBytes() },
+        this.innerSection(),
       ],
     };
+  }
+
+  /** The inner index's bytes; when they are a Quiver envelope, its own CRC covers them (see decodeEnvelope's nestedSections). */
+  private innerSection(): EnvelopeSectionInput {
+    const data = this.index.toBytes!();
+    return { tag: IDMAP_INNER_SECTION, data, nested: startsWithEnvelope(data) };
   }
 
   private swapOut(slot: number): void {
