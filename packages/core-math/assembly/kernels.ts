@@ -192,6 +192,40 @@ export function l2sqF32(q: usize, rows: usize, n: i32, dim: i32, out: usize): vo
   floatMany(q, rows, n, dim, out, true);
 }
 
+/**
+ * One query against the rows listed in `ids` (u32 row numbers): out[i] = score(q, rows[ids[i]]),
+ * summed exactly as floatMany sums, so a filtered scan scores a row as the full scan does.
+ */
+// @ts-ignore: decorator
+@inline function floatGather(q: usize, rows: usize, ids: usize, n: i32, dim: i32, out: usize, l2: bool): void {
+  const stride = <usize>dim << 2;
+  const d4 = <usize>(dim & ~3) << 2;
+  const d16 = <usize>(dim & ~15) << 2;
+  for (let i = 0; i < n; i++) {
+    const x = rows + <usize>load<u32>(ids + (<usize>i << 2)) * stride;
+    let a = f32x4.splat(0);
+    let j: usize = 0;
+    for (; j < d16; j += 64) {
+      a = f32x4.add(a, term(v128.load(q + j), v128.load(x + j), l2));
+      a = f32x4.add(a, term(v128.load(q + j, 16), v128.load(x + j, 16), l2));
+      a = f32x4.add(a, term(v128.load(q + j, 32), v128.load(x + j, 32), l2));
+      a = f32x4.add(a, term(v128.load(q + j, 48), v128.load(x + j, 48), l2));
+    }
+    for (; j < d4; j += 16) a = f32x4.add(a, term(v128.load(q + j), v128.load(x + j), l2));
+    let s = reduce1(a);
+    for (; j < stride; j += 4) s += termScalar(load<f32>(q + j), load<f32>(x + j), l2);
+    store<f32>(out + (<usize>i << 2), s);
+  }
+}
+
+export function dotF32Gather(q: usize, rows: usize, ids: usize, n: i32, dim: i32, out: usize): void {
+  floatGather(q, rows, ids, n, dim, out, false);
+}
+
+export function l2sqF32Gather(q: usize, rows: usize, ids: usize, n: i32, dim: i32, out: usize): void {
+  floatGather(q, rows, ids, n, dim, out, true);
+}
+
 export function dotF32Batch(queries: usize, m: i32, rows: usize, n: i32, dim: i32, out: usize): void {
   floatBatch(queries, m, rows, n, dim, out, false);
 }

@@ -256,14 +256,19 @@ export function lutStorePackedRows(blocks: usize, positions: i32, first: i32, pa
   }
 }
 
-/** Copies row `from` of the blocked layout over row `to`; see `LutKernels.lutMoveRow`. */
-export function lutMoveRow(blocks: usize, positions: i32, from: i32, to: i32): void {
+/** Copies rows between blocked layouts, pair by pair in order; see `LutKernels.lutCopyRows`. */
+export function lutCopyRows(src: usize, dst: usize, positions: i32, pairs: usize, n: i32): void {
   const blockBytes = <usize>positions << 4;
-  let src = blocks + <usize>(from >> 5) * blockBytes + laneByte(from & 31);
-  let dst = blocks + <usize>(to >> 5) * blockBytes + laneByte(to & 31);
-  for (let g = positions >> 1; g > 0; g--) {
-    store<u8>(dst, load<u8>(src));
-    src += 32;
-    dst += 32;
+  const groups = positions >> 1;
+  for (let i = 0; i < n; i++) {
+    const from = load<i32>(pairs + (<usize>i << 3));
+    const to = load<i32>(pairs + (<usize>i << 3), 4);
+    let s = src + <usize>(from >> 5) * blockBytes + laneByte(from & 31);
+    let d = dst + <usize>(to >> 5) * blockBytes + laneByte(to & 31);
+    for (let g = groups; g > 0; g--) {
+      store<u8>(d, load<u8>(s));
+      s += 32;
+      d += 32;
+    }
   }
 }

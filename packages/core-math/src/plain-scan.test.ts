@@ -55,6 +55,10 @@ describe('plainExactScan with the selection kernel', () => {
   for (let i = 0; i < queries.length; i++) queries[i] = rng.nextInt(5) - 2;
 
   const allowed = SlotBitset.fromSlots(n, Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 1));
+  function sparseFilter(oneIn: number): ExactScanOptions {
+    const bitset = SlotBitset.fromSlots(n, Array.from({ length: n }, (_, i) => i).filter((i) => (i * 7919) % Math.round(oneIn * 2) < 2));
+    return { allowed: bitset, allowedCount: bitset.count() };
+  }
   const cases: [string, ExactScanOptions][] = [
     ['no options', {}],
     ['minScore on a tie', { minScore: 2 }],
@@ -62,6 +66,8 @@ describe('plainExactScan with the selection kernel', () => {
     ['maxScore', { maxScore: 1 }],
     ['both', { minScore: -3, maxScore: 2 }],
     ['a filter', { allowed, allowedCount: allowed.count() }],
+    ['a filter admitting 1 in 7 (gathered for one query)', sparseFilter(7)],
+    ['a filter admitting 1 in 40 (gathered for every batch)', sparseFilter(40)],
     ['a slot range', { slotBegin: 1999, slotEnd: 4097 }],
     ['minScore nothing reaches', { minScore: 1e30 }],
   ];
@@ -79,6 +85,19 @@ describe('plainExactScan with the selection kernel', () => {
         }
       }
     }
+  });
+
+  it('gathers admitted rows within the scratch it declares', () => {
+    const scratch = arena.alloc(plainScanScratchBytes(dim, 1));
+    const guard = arena.alloc(64);
+    arena.u8(guard.ptr, 64).fill(0xab);
+    // 2,000 admitted rows (40%), with allowedCount understated to take the gather path: one full gather block.
+    const options = { ...sparseFilter(2.5), scratch, allowedCount: 1000 };
+    const result = plainExactScan(backends[1]!, rows, 'dot', queries.subarray(0, dim), 4, options);
+    expect(result.counts[0]).toBe(4);
+    expect(arena.u8(guard.ptr, 64).every((b) => b === 0xab)).toBe(true);
+    arena.free(guard);
+    arena.free(scratch);
   });
 
   it('keeps −Infinity scores while fewer than k rows were found', () => {

@@ -38,8 +38,13 @@ export function float32Below(x: number): number {
   return f32Bits[0]!;
 }
 
-/** Below this fraction of admitted slots, score the admitted slots one by one. */
-const SPARSE_FILTER_FRACTION = 1 / 32;
+/**
+ * Below this fraction of admitted slots, score only the admitted ones (gathered rows). A single
+ * query streams rows either way, so gathering pays up to a large fraction; a batch loses the
+ * register tiling of the batch kernels, so it gathers only for selective filters.
+ */
+const SPARSE_FILTER_FRACTION = 1 / 4;
+const SPARSE_FILTER_FRACTION_BATCH = 1 / 16;
 
 /** Exact top-k by scoring every admitted row with the float32 kernels. */
 export function plainExactScan(
@@ -60,7 +65,7 @@ export function plainExactScan(
     const useSparse =
       options.allowed !== undefined &&
       options.allowedCount !== undefined &&
-      options.allowedCount < (end - begin) * SPARSE_FILTER_FRACTION;
+      options.allowedCount < (end - begin) * (queryCount === 1 ? SPARSE_FILTER_FRACTION : SPARSE_FILTER_FRACTION_BATCH);
     const scan = useSparse ? scanAllowedSlots : scanBlocks;
     scan(kernels, rows, metric, queries, queryCount, k, begin, end, options, scores, slots, counts);
   }
@@ -160,7 +165,13 @@ const scanBlocks: ScanImpl = (kernels, rows, metric, queries, queryCount, k, beg
   }
 };
 
-/** Scores only the admitted slots: for selective filters. */
+/** Admitted rows scored per gather call: ids and scores fit the scratch of `plainScanScratchBytes`. */
+const GATHER_BLOCK = ROW_BLOCK;
+
+/**
+ * Scores only the admitted slots, GATHER_BLOCK at a time with one gather kernel call each (the
+ * same sums as the full scan's, so a row scores alike on both paths): for selective filters.
+ */
 const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, k, begin, end, options, outScores, outSlots, outCounts) => {
   const { arena } = kernels;
   const { dim } = rows;
@@ -168,24 +179,29 @@ const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, 
   const l2 = metric === 'l2';
   const minScore = options.minScore ?? -Infinity;
   const maxScore = options.maxScore ?? Infinity;
-  const words = options.allowed!.words;
-  const admitted: number[] = [];
-  for (let slot = begin; slot < end; slot++) if (words[slot >>> 5]! & (1 << (slot & 31))) admitted.push(slot);
-  const scratch = options.scratch ?? arena.alloc(plainScanScratchBytes(dim, 1));
+  const admitted = admittedSlots(options.allowed!.words, begin, end);
+  const block = Math.min(GATHER_BLOCK, Math.max(1, admitted.length));
+  const scratch = options.scratch ?? arena.alloc(align64(rowBytes) + block * 8);
   const queryPtr = scratch.ptr;
-  const outPtr = scratch.ptr + align64(rowBytes);
+  const idsPtr = queryPtr + align64(rowBytes);
+  const outPtr = idsPtr + block * 4;
   const heap = new TopK(k);
   try {
     for (let q = 0; q < queryCount; q++) {
       arena.f32(queryPtr, dim).set(queries.subarray(q * dim, (q + 1) * dim));
-      for (const slot of admitted) {
-        const rowPtr = rows.ptr + slot * rowBytes;
-        if (l2) kernels.l2sqF32(queryPtr, rowPtr, 1, dim, outPtr);
-        else kernels.dotF32(queryPtr, rowPtr, 1, dim, outPtr);
-        const raw = arena.f32(outPtr, 1)[0]!;
-        const score = l2 ? -raw : raw;
-        if (score < minScore || score > maxScore) continue;
-        heap.push(score, slot);
+      for (let b0 = 0; b0 < admitted.length; b0 += block) {
+        const n = Math.min(block, admitted.length - b0);
+        arena.u32(idsPtr, n).set(admitted.subarray(b0, b0 + n));
+        if (l2) kernels.l2sqF32Gather(queryPtr, rows.ptr, idsPtr, n, dim, outPtr);
+        else kernels.dotF32Gather(queryPtr, rows.ptr, idsPtr, n, dim, outPtr);
+        const raw = arena.f32(outPtr, n);
+        for (let i = 0; i < n; i++) {
+          const score = l2 ? -raw[i]! : raw[i]!;
+          // Slots arrive in increasing order, so an equal score never displaces a kept one.
+          if (score <= heap.threshold && heap.size === k) continue;
+          if (score < minScore || score > maxScore) continue;
+          heap.push(score, admitted[b0 + i]!);
+        }
       }
       outCounts[q] = heap.drainInto(outScores, outSlots, q * k);
     }
@@ -193,4 +209,20 @@ const scanAllowedSlots: ScanImpl = (kernels, rows, metric, queries, queryCount, 
     if (!options.scratch) arena.free(scratch);
   }
 };
+
+/** The set bits of `words` in [begin, end), in increasing order. */
+function admittedSlots(words: Uint32Array, begin: number, end: number): Uint32Array {
+  let count = 0;
+  const slots = new Uint32Array(Math.max(0, end - begin));
+  for (let w = begin >>> 5; w <= (end - 1) >>> 5; w++) {
+    let bits = words[w]! >>> 0;
+    while (bits !== 0) {
+      const bit = 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      const slot = w * 32 + bit;
+      if (slot >= begin && slot < end) slots[count++] = slot;
+    }
+  }
+  return slots.subarray(0, count);
+}
 

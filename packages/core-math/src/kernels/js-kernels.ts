@@ -65,6 +65,16 @@ export function createJsKernels(arena: Arena): Kernels {
       for (let i = 0; i < n; i++) mem[o + i] = pair(mem, qi, (rows >> 2) + i * dim, dim);
     };
 
+  const floatGather =
+    (pair: typeof dotPair) =>
+    (q: number, rows: number, ids: number, n: number, dim: number, out: number): void => {
+      const mem = new Float32Array(arena.buffer);
+      const rowIds = new Uint32Array(arena.buffer, ids, n);
+      const qi = q >> 2;
+      const o = out >> 2;
+      for (let i = 0; i < n; i++) mem[o + i] = pair(mem, qi, (rows >> 2) + rowIds[i]! * dim, dim);
+    };
+
   const floatBatch =
     (pair: typeof dotPair) =>
     (queries: number, m: number, rows: number, n: number, dim: number, out: number): void => {
@@ -121,6 +131,8 @@ export function createJsKernels(arena: Arena): Kernels {
     l2sqF32: floatMany(l2Pair),
     dotF32Batch: floatBatch(dotPair),
     l2sqF32Batch: floatBatch(l2Pair),
+    dotF32Gather: floatGather(dotPair),
+    l2sqF32Gather: floatGather(l2Pair),
     dotI8,
     dotI8Batch: intBatch(dotI8),
     dotU8,

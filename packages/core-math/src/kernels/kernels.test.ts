@@ -104,6 +104,29 @@ describe.each([
     }
   });
 
+  it.each(DIMS)('gather kernels score listed rows exactly as the row kernels do, dim %i', (dim) => {
+    const rnd = new SeededRandom(dim * 31 + (shared ? 1 : 0));
+    const n = 40;
+    const qPtr = place(arena, dim * 4, rnd);
+    const xPtr = place(arena, n * dim * 4, rnd);
+    fillGaussian(arena, qPtr, dim, rnd);
+    fillGaussian(arena, xPtr, n * dim, rnd);
+    const ids = [39, 0, 7, 7, 22, 1];
+    const idsPtr = place(arena, ids.length * 4, rnd);
+    arena.u32(idsPtr, ids.length).set(ids);
+    const all = place(arena, n * 4, rnd);
+    const gathered = [place(arena, ids.length * 4, rnd), place(arena, ids.length * 4, rnd)] as const;
+    for (const l2 of [false, true]) {
+      js[l2 ? 'l2sqF32' : 'dotF32'](qPtr, xPtr, n, dim, all);
+      const rowBits = bitsOf(arena, all, n);
+      const expected = Uint32Array.from(ids, (id) => rowBits[id]!);
+      js[l2 ? 'l2sqF32Gather' : 'dotF32Gather'](qPtr, xPtr, idsPtr, ids.length, dim, gathered[0]);
+      wasm[l2 ? 'l2sqF32Gather' : 'dotF32Gather'](qPtr, xPtr, idsPtr, ids.length, dim, gathered[1]);
+      expect(bitsOf(arena, gathered[0], ids.length)).toEqual(expected);
+      expect(bitsOf(arena, gathered[1], ids.length)).toEqual(expected);
+    }
+  });
+
   it('handles values where the summation order decides the rounding', () => {
     const rnd = new SeededRandom(99);
     const dim = 37;

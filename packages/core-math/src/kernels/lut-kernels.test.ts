@@ -220,14 +220,25 @@ describe('lut kernels', () => {
         }
         // Padding lanes of the last block are untouched.
         for (let v = count; v < 96; v++) expect(after[(v >> 5) * blockBytes + lutLaneByte(v & 31)]).toBe(before[(v >> 5) * blockBytes + lutLaneByte(v & 31)]);
-        kernels.lutMoveRow(blocks, positions, 69, 7);
-        kernels.lutMoveRow(blocks, positions, 40, 41);
+        // Moves apply in order: row 2 receives row 69 through row 7.
+        const pairs = arena.alloc(6 * 4);
+        arena.i32(pairs.ptr, 6).set([69, 7, 40, 41, 7, 2]);
+        kernels.lutCopyRows(blocks, blocks, positions, pairs.ptr, 3);
         const moved = arena.u8(blocks, total).slice();
+        const sourceOf = (v: number) => (v === 7 || v === 2 ? 69 : v === 41 ? 40 : v);
         for (let v = 0; v < count; v++) {
-          const source = v === 7 ? 69 : v === 41 ? 40 : v;
           const at = (v >> 5) * blockBytes + lutLaneByte(v & 31);
-          const from = (source >> 5) * blockBytes + lutLaneByte(source & 31);
+          const from = (sourceOf(v) >> 5) * blockBytes + lutLaneByte(sourceOf(v) & 31);
           for (let g = 0; g < positions / 2; g++) expect(moved[at + g * 32]).toBe(after[from + g * 32]);
+        }
+        // A gather into another layout: its row i = row 60 - i of the source.
+        const gathered = arena.alloc(total).ptr;
+        arena.i32(pairs.ptr, 6).set([60, 0, 59, 1, 58, 2]);
+        kernels.lutCopyRows(blocks, gathered, positions, pairs.ptr, 3);
+        for (let i = 0; i < 3; i++) {
+          for (let g = 0; g < positions / 2; g++) {
+            expect(arena.u8(gathered, total)[lutLaneByte(i) + g * 32]).toBe(moved[((60 - i) >> 5) * blockBytes + lutLaneByte((60 - i) & 31) + g * 32]);
+          }
         }
         return moved;
       });

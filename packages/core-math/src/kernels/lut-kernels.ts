@@ -90,8 +90,12 @@ export interface LutKernels {
    * or code quadruples (1 bit) in coordinate order. Other rows and lanes are untouched.
    */
   lutStorePackedRows(blocks: number, positions: number, first: number, packed: number, n: number, bits: number): void;
-  /** Copies row `from` of the blocked layout at `blocks` over row `to` (positions / 2 bytes). */
-  lutMoveRow(blocks: number, positions: number, from: number, to: number): void;
+  /**
+   * Copies rows from the blocked layout at `src` to the one at `dst` (the same or another, both of
+   * `positions`): for i < n in order, row pairs[2i] of `src` over row pairs[2i + 1] of `dst`
+   * (int32 pairs; positions / 2 bytes a row). One call applies a whole batch of moves or a gather.
+   */
+  lutCopyRows(src: number, dst: number, positions: number, pairs: number, n: number): void;
 }
 
 /** Vectors per block. */
@@ -246,12 +250,17 @@ export function createJsLutKernels(arena: Arena): LutKernels {
       }
     },
 
-    lutMoveRow(blocks, positions, from, to) {
+    lutCopyRows(src, dst, positions, pairs, n) {
       const bytes = new Uint8Array(arena.buffer);
+      const ints = new Int32Array(arena.buffer);
       const blockBytes = lutBlockBytes(positions);
-      let src = blocks + (from >> 5) * blockBytes + lutLaneByte(from & 31);
-      let dst = blocks + (to >> 5) * blockBytes + lutLaneByte(to & 31);
-      for (let g = positions >> 1; g > 0; g--, src += 32, dst += 32) bytes[dst] = bytes[src]!;
+      for (let i = 0; i < n; i++) {
+        const from = ints[(pairs >> 2) + 2 * i]!;
+        const to = ints[(pairs >> 2) + 2 * i + 1]!;
+        let s = src + (from >> 5) * blockBytes + lutLaneByte(from & 31);
+        let d = dst + (to >> 5) * blockBytes + lutLaneByte(to & 31);
+        for (let g = positions >> 1; g > 0; g--, s += 32, d += 32) bytes[d] = bytes[s]!;
+      }
     },
   };
 }

@@ -35,6 +35,10 @@ export interface CoreKernels {
   l2sqF32(q: number, rows: number, n: number, dim: number, out: number): void;
   /** out[a * n + i] = q_a · row_i for a < m, i < n: query-major, tiled for cache reuse. */
   dotF32Batch(queries: number, m: number, rows: number, n: number, dim: number, out: number): void;
+  /** out[i] = q · rows[ids[i]] for i < n, `ids` being u32 row numbers; scores equal `dotF32`'s. */
+  dotF32Gather(q: number, rows: number, ids: number, n: number, dim: number, out: number): void;
+  /** out[i] = ‖q − rows[ids[i]]‖²; scores equal `l2sqF32`'s. */
+  l2sqF32Gather(q: number, rows: number, ids: number, n: number, dim: number, out: number): void;
   /** out[a * n + i] = ‖q_a − row_i‖². */
   l2sqF32Batch(queries: number, m: number, rows: number, n: number, dim: number, out: number): void;
 

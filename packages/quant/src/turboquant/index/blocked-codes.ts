@@ -13,7 +13,7 @@ const STAGING_BYTES = 16 * 1024;
  * place. Capacity grows in whole blocks, geometrically, so a single-row add is amortized O(1).
  * Rows arrive as TurboQuant packed rows through a small staging area in the arena (the codec
  * encodes straight into it) and are scattered into place by one kernel call; a single
- * add or move allocates nothing.
+ * add allocates nothing, a batch of moves one small arena block.
  */
 export class BlockedCodes {
   readonly positions: number;
@@ -127,12 +127,52 @@ export class BlockedCodes {
     return this.views().offsets?.[v] ?? 0;
   }
 
-  /** Copies row `from` over row `to` (codes, scale, offset). */
-  moveRow(from: number, to: number): void {
-    this.kernels.lutMoveRow(this.codes!.ptr, this.positions, from, to);
+  /**
+   * Applies row moves in order, `pairs` = (from, to) int32 pairs: codes in one kernel call, then
+   * scales and offsets.
+   */
+  moveRows(pairs: Int32Array): void {
+    const n = pairs.length >> 1;
+    if (n === 0) return;
+    const block = this.arena.alloc(pairs.byteLength);
+    try {
+      this.arena.i32(block.ptr, pairs.length).set(pairs);
+      this.kernels.lutCopyRows(this.codes!.ptr, this.codes!.ptr, this.positions, block.ptr, n);
+    } finally {
+      this.arena.free(block);
+    }
     const { scales, offsets } = this.views();
-    scales[to] = scales[from]!;
-    if (offsets) offsets[to] = offsets[from]!;
+    for (let i = 0; i < pairs.length; i += 2) {
+      scales[pairs[i + 1]!] = scales[pairs[i]!]!;
+      if (offsets) offsets[pairs[i + 1]!] = offsets[pairs[i]!]!;
+    }
+  }
+
+  /** Stores the rows [0, count) in a new order: new row i takes old row `rows[i]` (codes gathered into a new block). */
+  permute(rows: Int32Array): void {
+    const n = rows.length;
+    const target = this.arena.alloc(this.codes!.byteLength);
+    const pairs = this.arena.alloc(n * 8);
+    try {
+      const view = this.arena.i32(pairs.ptr, 2 * n);
+      rows.forEach((row, i) => {
+        view[2 * i] = row;
+        view[2 * i + 1] = i;
+      });
+      this.kernels.lutCopyRows(this.codes!.ptr, target.ptr, this.positions, pairs.ptr, n);
+    } finally {
+      this.arena.free(pairs);
+    }
+    this.arena.free(this.codes!);
+    this.codes = target;
+    this.cachedViews = undefined;
+    const { scales, offsets } = this.views();
+    for (const values of offsets ? [scales, offsets] : [scales]) {
+      const old = values.slice(0, n);
+      rows.forEach((row, i) => {
+        values[i] = old[row]!;
+      });
+    }
   }
 
   /** The scales of rows [0, count) as a copy. */

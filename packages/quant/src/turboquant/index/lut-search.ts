@@ -8,6 +8,12 @@ export interface LutScanData {
   readonly offsetsPtr: number;
   readonly count: number;
   readonly positions: number;
+  /**
+   * When rows are stored in another order than their slots (see `RowOrder`): the slot of each row,
+   * and the row of each slot. Results, tie-breaks and masks are then in slots; absent = identity.
+   */
+  readonly slotOfRow?: Int32Array | undefined;
+  readonly rowOfSlot?: Int32Array | undefined;
 }
 
 /** The prepared tables of a batch of queries (see `buildQueryTables`), query-major. */
@@ -34,6 +40,14 @@ export interface LutSearchOptions {
   readonly maskWords?: Uint32Array | undefined;
   readonly minScore?: number | undefined;
   readonly maxScore?: number | undefined;
+  /**
+   * Scan order hints (results do not depend on them beyond the early exit's own tolerance): queries
+   * are scanned 8 at a time in `queryOrder`, and each such pass first scans the blocks
+   * [firstBlocks[2q], firstBlocks[2q + 1]) of its queries (where their nearest vectors are
+   * expected), so the early-exit bars rise before the rest of the blocks.
+   */
+  readonly queryOrder?: Int32Array | undefined;
+  readonly firstBlocks?: Int32Array | undefined;
   /** Scan only blocks [blockBegin, blockEnd) (worker splits). */
   readonly blockBegin?: number | undefined;
   readonly blockEnd?: number | undefined;
@@ -115,40 +129,51 @@ export function lutSearch(kernels: Kernels, data: LutScanData, tables: LutQueryT
   const barHeaps = options.exitBar === 'k' && k < options.shortlist ? Array.from({ length: m0 }, () => new TopK(k)) : shortHeaps;
   const firstChunk = Math.max(1, Math.ceil(options.shortlist / LUT_BLOCK));
   try {
+    const slotOfRow = data.slotOfRow;
+    const order = options.queryOrder;
+    const pass = new Int32Array(m0);
     for (let q0 = 0; q0 < queryCount; q0 += m0) {
       const m = Math.min(m0, queryCount - q0);
-      arena.u8(lutsPtr, m * lutBytes).set(tables.u8.subarray(q0 * lutBytes, (q0 + m) * lutBytes));
-      arena.f32(paramsPtr, m * stride).set(tables.params.subarray(q0 * stride, (q0 + m) * stride));
+      for (let a = 0; a < m; a++) {
+        const q = (pass[a] = order ? order[q0 + a]! : q0 + a);
+        arena.u8(lutsPtr + a * lutBytes, lutBytes).set(tables.u8.subarray(q * lutBytes, (q + 1) * lutBytes));
+        arena.f32(paramsPtr + a * stride * 4, stride).set(tables.params.subarray(q * stride, (q + 1) * stride));
+      }
       arena.f32(exitBarsPtr, m).fill(-Infinity);
       arena.f32(selectBarsPtr, m).fill(-Infinity);
-      for (let b0 = begin, n = 0; b0 < end; b0 += n) {
-        n = Math.min(b0 === begin ? firstChunk : BLOCK_CHUNK, end - b0);
-        kernels.lutScanBlocks(
-          lutsPtr, m, paramsPtr, data.codesPtr, b0, b0 + n, positions,
-          data.scalesPtr, data.offsetsPtr, data.count, maskPtr, exitBarsPtr, tilePtr,
-        );
-        const width = n * LUT_BLOCK;
-        const selected = kernels.selectAboveF32(tilePtr, m, width, selectBarsPtr, false, selectedPtr, m * width);
-        if (selected === 0) continue;
-        const tile = arena.f32(tilePtr, m * width);
-        const indices = arena.u32(selectedPtr, selected);
-        for (let e = 0; e < selected; e++) {
-          const index = indices[e]!;
-          const a = Math.floor(index / width);
-          const score = tile[index]!;
-          const slot = b0 * LUT_BLOCK + (index - a * width);
-          shortHeaps[a]!.push(score, slot);
-          if (barHeaps !== shortHeaps) barHeaps[a]!.push(score, slot);
-        }
-        const exitBars = arena.f32(exitBarsPtr, m);
-        const selectBars = arena.f32(selectBarsPtr, m);
-        for (let a = 0; a < m; a++) {
-          exitBars[a] = barHeaps[a]!.threshold;
-          selectBars[a] = shortHeaps[a]!.threshold;
+      let first = true;
+      for (const [rangeBegin, rangeEnd] of passRanges(begin, end, pass.subarray(0, m), options.firstBlocks)) {
+        for (let b0 = rangeBegin, n = 0; b0 < rangeEnd; b0 += n) {
+          n = Math.min(first ? firstChunk : BLOCK_CHUNK, rangeEnd - b0);
+          first = false;
+          kernels.lutScanBlocks(
+            lutsPtr, m, paramsPtr, data.codesPtr, b0, b0 + n, positions,
+            data.scalesPtr, data.offsetsPtr, data.count, maskPtr, exitBarsPtr, tilePtr,
+          );
+          const width = n * LUT_BLOCK;
+          const selected = kernels.selectAboveF32(tilePtr, m, width, selectBarsPtr, false, selectedPtr, m * width);
+          if (selected === 0) continue;
+          const tile = arena.f32(tilePtr, m * width);
+          const indices = arena.u32(selectedPtr, selected);
+          for (let e = 0; e < selected; e++) {
+            const index = indices[e]!;
+            const a = Math.floor(index / width);
+            const score = tile[index]!;
+            const row = b0 * LUT_BLOCK + (index - a * width);
+            const slot = slotOfRow ? slotOfRow[row]! : row;
+            shortHeaps[a]!.push(score, slot);
+            if (barHeaps !== shortHeaps) barHeaps[a]!.push(score, slot);
+          }
+          const exitBars = arena.f32(exitBarsPtr, m);
+          const selectBars = arena.f32(selectBarsPtr, m);
+          for (let a = 0; a < m; a++) {
+            exitBars[a] = barHeaps[a]!.threshold;
+            selectBars[a] = shortHeaps[a]!.threshold;
+          }
         }
       }
       for (let a = 0; a < m; a++) {
-        const q = q0 + a;
+        const q = pass[a]!;
         if (barHeaps !== shortHeaps) barHeaps[a]!.clear();
         if (options.correct) correctShortlist(kernels, data, tables, q, shortHeaps[a]!, k, options, floatTablePtr, slotsPtr, valuesPtr, result);
         else result.counts[q] = drainWithConstant(shortHeaps[a]!, tables.constants[q]!, result, q * keep);
@@ -158,6 +183,35 @@ export function lutSearch(kernels: Kernels, data: LutScanData, tables: LutQueryT
     if (!options.scratch) arena.free(scratch);
   }
   return result;
+}
+
+/**
+ * The block ranges of one pass inside [begin, end): first the merged `firstBlocks` ranges of its
+ * queries, then the rest in address order; every block exactly once.
+ */
+function passRanges(begin: number, end: number, queries: Int32Array, firstBlocks: Int32Array | undefined): [number, number][] {
+  if (!firstBlocks) return [[begin, end]];
+  const first: [number, number][] = [];
+  for (const q of queries) {
+    const b = Math.max(begin, firstBlocks[2 * q]!);
+    const e = Math.min(end, firstBlocks[2 * q + 1]!);
+    if (b < e) first.push([b, e]);
+  }
+  first.sort((x, y) => x[0] - y[0]);
+  const merged: [number, number][] = [];
+  for (const [b, e] of first) {
+    const top = merged[merged.length - 1];
+    if (top && b <= top[1]) top[1] = Math.max(top[1], e);
+    else merged.push([b, e]);
+  }
+  const rest: [number, number][] = [];
+  let at = begin;
+  for (const [b, e] of merged) {
+    if (at < b) rest.push([at, b]);
+    at = e;
+  }
+  if (at < end) rest.push([at, end]);
+  return [...merged, ...rest];
 }
 
 /** Rescores one query's shortlist with its float table and keeps the best k within the score bounds. */
@@ -180,7 +234,8 @@ function correctShortlist(
   const slots = new Int32Array(n);
   shortlist.drainInto(new Float32Array(n), slots);
   arena.f32(floatTablePtr, lutValues).set(tables.f32.subarray(q * lutValues, (q + 1) * lutValues));
-  arena.i32(slotsPtr, n).set(slots);
+  const rowOfSlot = data.rowOfSlot;
+  arena.i32(slotsPtr, n).set(rowOfSlot ? slots.map((slot) => rowOfSlot[slot]!) : slots);
   kernels.lutScoreVectors(floatTablePtr, data.positions, data.codesPtr, data.scalesPtr, data.offsetsPtr, slotsPtr, n, valuesPtr);
   const values = arena.f32(valuesPtr, n);
   const constant = tables.constants[q]!;

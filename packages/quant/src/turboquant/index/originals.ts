@@ -75,10 +75,23 @@ export class OriginalRows {
     return out;
   }
 
-  moveRow(from: number, to: number): void {
+  /** Applies row moves in order, `pairs` = (from, to) pairs. */
+  moveRows(pairs: Int32Array): void {
     const bytes = this.arena.u8(0, this.arena.byteLength);
     const base = this.block!.ptr;
-    bytes.copyWithin(base + to * this.bytesPerRow, base + from * this.bytesPerRow, base + (from + 1) * this.bytesPerRow);
+    const size = this.bytesPerRow;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const from = base + pairs[i]! * size;
+      bytes.copyWithin(base + pairs[i + 1]! * size, from, from + size);
+    }
+  }
+
+  /** Stores rows [0, n) in a new order: new row i takes old row `rows[i]`. */
+  permute(rows: Int32Array): void {
+    const size = this.bytesPerRow;
+    const old = this.arena.u8(this.block!.ptr, rows.length * size).slice();
+    const bytes = this.arena.u8(this.block!.ptr, rows.length * size);
+    rows.forEach((row, i) => bytes.set(old.subarray(row * size, (row + 1) * size), i * size));
   }
 
   /** Exact scores of `query` (already normalized under cosine) against `slots`: dot, or −‖q − x‖² for l2. */

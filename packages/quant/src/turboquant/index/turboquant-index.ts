@@ -3,6 +3,7 @@ import {
   CorruptFileError,
   DimensionMismatchError,
   InvalidArgumentError,
+  LUT_BLOCK,
   SlotBitset,
   SlotList,
   UnsupportedOperationError,
@@ -35,6 +36,9 @@ import { TurboQuantCodec, type TurboQuantBitWidth } from '../turboquant-codec.js
 import { BlockedCodes } from './blocked-codes.js';
 import { lutSearch, type LutQueryTables, type LutScanData, type LutSearchExecutor, type LutSearchOptions } from './lut-search.js';
 import { OriginalRows, parseOriginals, type OriginalsStorage } from './originals.js';
+import { assignRows, coarseClusterCount, fitCentroids, nearestCentroids } from './coarse-clusters.js';
+import { PendingMoves } from './pending-moves.js';
+import { RowOrder } from './row-order.js';
 import { buildQueryTables, NibbleLayout } from './query-tables.js';
 
 export type TurboQuantIndexBitWidth = 1 | 2 | 3 | 4;
@@ -110,6 +114,8 @@ const DEFAULT_EARLY_EXIT = 4;
 const RERANK_FACTORS: Readonly<Record<number, number>> = { 1: 32, 2: 16, 3: 8, 4: 8 };
 const MAX_SLOTS = 0x7fffffff;
 const BIT_WIDTHS: readonly number[] = [1, 2, 3, 4];
+/** `prepare()` groups rows by coarse cluster from this many rows on. */
+const REORDER_MIN_ROWS = 256;
 const EMPTY_LUT_OPTIONS: Omit<LutSearchOptions, 'scratch'> = { shortlist: 1, exitBar: 'k', correct: true };
 
 interface SearchPlan {
@@ -146,6 +152,12 @@ export class TurboQuantIndex implements VectorIndex {
   private layout: NibbleLayout | undefined;
   private codes: BlockedCodes | undefined;
   private rows: OriginalRows | undefined;
+  /** `swapRemove` moves not yet applied to the codes and originals (see `applyPendingMoves`). */
+  private readonly pending = new PendingMoves();
+  /** Slot <-> row maps once rows are grouped by coarse cluster (undefined: row = slot). */
+  private order: RowOrder | undefined;
+  /** The coarse clusters of the grouping: unit centroids and each one's block range [2c, 2c + 1). */
+  private coarse: { centroids: Float32Array; count: number; blockRanges: Int32Array } | undefined;
   private nibbles = new Uint8Array(0);
   private rowCodes = new Uint8Array(0);
   /** A single added row normalized under cosine (so a single add allocates no copy). */
@@ -214,6 +226,7 @@ export class TurboQuantIndex implements VectorIndex {
     const flat = this.flatten(vectors);
     const n = checkBatch(flat, this.dimension);
     const rows = this.metric === 'cosine' ? this.unitRows(flat, n) : flat;
+    this.applyPendingMoves();
     const first = this.size;
     if (first + n > MAX_SLOTS) throw new CapacityError(`TurboQuantIndex holds at most ${MAX_SLOTS} vectors`);
     this.codes!.reserve(first + n, first === 0);
@@ -221,21 +234,20 @@ export class TurboQuantIndex implements VectorIndex {
     this.encodeRows(rows, n, first);
     this.rows?.write(first, rows);
     this.codes!.setCount(first + n);
+    if (this.order) for (let i = first; i < first + n; i++) this.order.append(i, i);
     return first;
   }
 
   /**
    * Removes `slot` in O(1) by moving the last vector into it. Returns the moved vector's former slot
-   * (now living at `slot`), or -1 when `slot` was the last one.
+   * (now living at `slot`), or -1 when `slot` was the last one. The move of the stored rows is only
+   * recorded; the next search, add, `prepare` or file output applies all recorded moves in one batch.
    */
   swapRemove(slot: number): number {
     this.checkMutable('swapRemove');
     this.checkSlot(slot);
     const last = this.size - 1;
-    if (slot !== last) {
-      this.codes!.moveRow(last, slot);
-      this.rows?.moveRow(last, slot);
-    }
+    this.pending.remove(this.order ? this.order.remove(slot, last) : slot, last);
     this.codes!.setCount(last);
     return slot === last ? -1 : last;
   }
@@ -300,13 +312,24 @@ export class TurboQuantIndex implements VectorIndex {
       maskWords,
       minScore: options.minScore,
       maxScore: options.maxScore,
+      ...this.scanOrder(prepared, queryCount),
     };
     return { empty: false, queryCount, queries: prepared, tables: this.queryTables(prepared, queryCount, earlyExit), lutOptions, rerank };
   }
 
-  /** Builds the search layout up front. The blocked layout is maintained on every add, so this only validates state. */
+  /**
+   * Brings the search layout up to date ahead of a search: applies the moves `swapRemove` recorded
+   * and, from 256 vectors on, stores the rows grouped by coarse cluster (a few spherical k-means
+   * iterations on a sample, every row assigned by the scan kernel). Each 32-vector block then holds
+   * similar vectors, and a search scans the blocks of each query's cluster first: the early exit's
+   * bar rises at once and whole blocks of other clusters stop after their first stage. Slots,
+   * results and files are unchanged (rows are mapped back to slots). Vectors added later are
+   * appended ungrouped until the next `prepare()`.
+   */
   prepare(): void {
-    this.checkUsable('prepare');
+    this.checkMutable('prepare');
+    this.applyPendingMoves();
+    if (this.size >= REORDER_MIN_ROWS) this.reorder();
   }
 
   /**
@@ -318,6 +341,7 @@ export class TurboQuantIndex implements VectorIndex {
     const flat = this.flatten(sample);
     checkBatch(flat, this.dimension, 'sample');
     const rows = this.metric === 'cosine' ? normalized(flat, this.dimension, 'throw', 'sample') : flat;
+    this.applyPendingMoves();
     const current = this.size > 0 ? this.storedVectors() : undefined;
     const calibration = this.codec!.fitCalibration(rows);
     if (current) this.reencode(current);
@@ -328,6 +352,7 @@ export class TurboQuantIndex implements VectorIndex {
   setCalibration(calibration: TurboQuantCalibration | undefined): void {
     this.checkMutable('setCalibration');
     if (!this.codec) throw new UnsupportedOperationError('TurboQuantIndex', 'setCalibration', 'the dimension is not known yet');
+    this.applyPendingMoves();
     const current = this.size > 0 ? this.storedVectors() : undefined;
     this.codec.calibration = calibration;
     if (current) this.reencode(current);
@@ -341,20 +366,28 @@ export class TurboQuantIndex implements VectorIndex {
       throw new DimensionMismatchError(this.dimension, (out as { length?: number })?.length ?? 0, 'out');
     }
     const target = out ?? new Float32Array(this.dimension);
-    if (this.rows) return this.rows.read(slot, target);
+    return this.readRow(this.pending.rowOf(this.order ? this.order.rowOfSlot[slot]! : slot), target);
+  }
+
+  /** The stored vector of a row (not a slot): the original when kept, else the reconstruction. */
+  private readRow(row: number, target: Float32Array): Float32Array {
+    if (this.rows) return this.rows.read(row, target);
     const codec = this.codec!;
     const packed = new Uint8Array(codec.bytesPerRow);
-    this.packedRow(slot, packed, 0);
-    return codec.decode(packed, Float32Array.of(this.codes!.scaleOf(slot)), target);
+    this.packedRow(row, packed, 0);
+    return codec.decode(packed, Float32Array.of(this.codes!.scaleOf(row)), target);
   }
 
   /** Packed codes (turbovec's bit-plane layout) and scales of every vector. */
   packedCodes(): { codes: Uint8Array; scales: Float32Array } {
     this.checkUsable('packedCodes');
+    this.applyPendingMoves();
     const bytes = this.codec?.bytesPerRow ?? 0;
     const codes = new Uint8Array(this.size * bytes);
-    for (let v = 0; v < this.size; v++) this.packedRow(v, codes, v * bytes);
-    return { codes, scales: this.codes?.scalesCopy() ?? new Float32Array(0) };
+    const rowOfSlot = this.order?.rowOfSlot;
+    for (let v = 0; v < this.size; v++) this.packedRow(rowOfSlot ? rowOfSlot[v]! : v, codes, v * bytes);
+    const scales = this.codes?.scalesCopy() ?? new Float32Array(0);
+    return { codes, scales: rowOfSlot ? scales.map((_, v) => scales[rowOfSlot[v]!]!) : scales };
   }
 
   /** turbovec's neutral file parts (what `.tv` files hold). */
@@ -412,14 +445,25 @@ export class TurboQuantIndex implements VectorIndex {
     if (this.disposed) return;
     if (this.pendingScans > 0) throw new UnsupportedOperationError('TurboQuantIndex', 'dispose', 'an async search is still running');
     this.disposed = true;
+    this.pending.clear();
+    this.order = this.coarse = undefined;
     this.codes?.dispose();
     this.rows?.dispose();
   }
 
-  /** The scan's view of the codes (arena pointers; valid until the next mutation). */
+  /** The scan's view of the codes (arena pointers; valid until the next mutation). Applies pending moves. */
   scanData(): LutScanData {
+    this.applyPendingMoves();
     const codes = this.codes!;
-    return { codesPtr: codes.codesPtr, scalesPtr: codes.scalesPtr, offsetsPtr: codes.offsetsPtr, count: codes.count, positions: codes.positions };
+    return {
+      codesPtr: codes.codesPtr,
+      scalesPtr: codes.scalesPtr,
+      offsetsPtr: codes.offsetsPtr,
+      count: codes.count,
+      positions: codes.positions,
+      slotOfRow: this.order?.slotOfRow,
+      rowOfSlot: this.order?.rowOfSlot,
+    };
   }
 
   /** Prepared lookup tables of a batch of (normalized under cosine) queries. */
@@ -492,7 +536,7 @@ export class TurboQuantIndex implements VectorIndex {
       const slots = shortlists.slots.slice(q * shortlists.k, q * shortlists.k + n);
       const query = queries.subarray(q * this.dimension, (q + 1) * this.dimension);
       if (rerank.score) rerank.score(query, slots, values);
-      else this.rows!.score(query, this.metric, slots, n, values);
+      else this.rows!.score(query, this.metric, this.order ? slots.map((slot) => this.order!.rowOfSlot[slot]!) : slots, n, values);
       for (let i = 0; i < n; i++) {
         const score = Math.fround(values[i]!);
         if (!(score >= minScore && score <= maxScore)) continue;
@@ -586,6 +630,14 @@ export class TurboQuantIndex implements VectorIndex {
     return Math.fround(scale * scale * sum);
   }
 
+  /** Applies the moves `swapRemove` recorded, codes and originals alike, in one batch. */
+  private applyPendingMoves(): void {
+    if (this.pending.size === 0) return;
+    const pairs = this.pending.take();
+    this.codes!.moveRows(pairs);
+    this.rows?.moveRows(pairs);
+  }
+
   private packedRow(v: number, out: Uint8Array, offset: number): void {
     const codec = this.codec!;
     this.layout!.toCodes(this.codes!.readNibbles(v, this.nibbles), this.rowCodes);
@@ -606,12 +658,62 @@ export class TurboQuantIndex implements VectorIndex {
     codes.setCount(count);
   }
 
-  /** Every stored vector as floats: the originals, or the decoded codes. */
+  /** Every stored vector as floats in row order (no moves pending): the originals, or the decoded codes. */
   private storedVectors(): Float32Array {
     const out = new Float32Array(this.size * this.dimension);
     const row = new Float32Array(this.dimension);
-    for (let v = 0; v < this.size; v++) out.set(this.reconstruct(v, row), v * this.dimension);
+    for (let r = 0; r < this.size; r++) out.set(this.readRow(r, row), r * this.dimension);
     return out;
+  }
+
+  /**
+   * Stores the rows grouped by coarse cluster (see `prepare`): centroids fitted on a sample of the
+   * stored vectors, every row assigned by a table scan, rows gathered cluster by cluster (in row
+   * order within a cluster) into new blocks, the slot maps updated.
+   */
+  private reorder(): void {
+    this.applyPendingMoves();
+    const n = this.size;
+    const dim = this.dimension;
+    const count = coarseClusterCount(n);
+    const sampleRows = Math.min(n, count * 32);
+    const sample = new Float32Array(sampleRows * dim);
+    const row = new Float32Array(dim);
+    for (let i = 0; i < sampleRows; i++) sample.set(this.readRow(Math.floor((i * n) / sampleRows), row), i * dim);
+    const centroids = fitCentroids(this.kernels, sample, dim, count);
+    const cluster = assignRows(this.kernels, this.scanData(), this.queryTables(centroids, count, false));
+    const starts = new Int32Array(count + 1);
+    for (const c of cluster) starts[c + 1]!++;
+    for (let c = 0; c < count; c++) starts[c + 1]! += starts[c]!;
+    const next = starts.slice(0, count);
+    const rows = new Int32Array(n);
+    cluster.forEach((c, r) => {
+      rows[next[c]!++] = r;
+    });
+    this.codes!.permute(rows);
+    this.rows?.permute(rows);
+    if (this.order) this.order.permute(rows);
+    else this.order = new RowOrder(rows.slice());
+    const blockRanges = new Int32Array(2 * count);
+    for (let c = 0; c < count; c++) {
+      blockRanges[2 * c] = Math.floor(starts[c]! / LUT_BLOCK);
+      blockRanges[2 * c + 1] = Math.ceil(starts[c + 1]! / LUT_BLOCK);
+    }
+    this.coarse = { centroids, count, blockRanges };
+  }
+
+  /** Scan order of a batch over grouped rows: queries by nearest coarse centroid, each pass starting with their clusters' blocks. */
+  private scanOrder(queries: Float32Array, queryCount: number): Pick<LutSearchOptions, 'queryOrder' | 'firstBlocks'> {
+    const coarse = this.coarse;
+    if (!coarse) return {};
+    const nearest = nearestCentroids(this.kernels, queries, queryCount, this.dimension, coarse.centroids, coarse.count);
+    const queryOrder = Int32Array.from(nearest.keys()).sort((a, b) => nearest[a]! - nearest[b]! || a - b);
+    const firstBlocks = new Int32Array(2 * queryCount);
+    nearest.forEach((c, q) => {
+      firstBlocks[2 * q] = coarse.blockRanges[2 * c]!;
+      firstBlocks[2 * q + 1] = coarse.blockRanges[2 * c + 1]!;
+    });
+    return { queryOrder, firstBlocks };
   }
 
   /** Re-encodes every stored vector (after the calibration changed). */
@@ -619,8 +721,21 @@ export class TurboQuantIndex implements VectorIndex {
     this.encodeRows(vectors, this.size, 0);
   }
 
-  /** One u32 per block of the admitted slots (bit = lane). */
+  /** One u32 per block of the rows of admitted slots (bit = lane). */
   private maskWords(filter: SlotFilter): Uint32Array {
+    const words = this.slotMaskWords(filter);
+    const slotOfRow = this.order?.slotOfRow;
+    if (!slotOfRow) return words;
+    const rows = new Uint32Array(words.length);
+    for (let r = 0; r < this.size; r++) {
+      const slot = slotOfRow[r]!;
+      if ((words[slot >>> 5]! >>> (slot & 31)) & 1) rows[r >>> 5]! |= 1 << (r & 31);
+    }
+    return rows;
+  }
+
+  /** One u32 per block of the admitted slots (bit = slot % 32). */
+  private slotMaskWords(filter: SlotFilter): Uint32Array {
     const count = this.size;
     if (filter instanceof SlotBitset) {
       const words = new Uint32Array(Math.ceil(count / 32));
