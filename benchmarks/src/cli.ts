@@ -6,6 +6,8 @@ import { runExactSuite } from './suites/exact.js';
 import { runHnswSuite } from './suites/hnsw.js';
 import { runIdmapSuite } from './suites/idmap.js';
 import { runIvfSuite } from './suites/ivf.js';
+import { runLangchainSuite } from './suites/langchain.js';
+import { runLlamaindexSuite } from './suites/llamaindex.js';
 import { runQuantizedSuite } from './suites/quantized.js';
 import { runSiftsmallSuite } from './suites/siftsmall.js';
 import { runSmokeSuite } from './suites/smoke.js';
@@ -20,6 +22,8 @@ const RUNNERS: Record<SuiteName, (options: BenchOptions) => Promise<SuiteResult>
   idmap: (options) => runIdmapSuite(options),
   turboquant: (options) => runTurboquantSuite(options),
   ivf: (options) => runIvfSuite(options),
+  langchain: (options) => runLangchainSuite(options),
+  llamaindex: (options) => runLlamaindexSuite(options),
   smoke: runSmokeSuite,
 };
 

@@ -7,7 +7,7 @@ import { SMOKE_SIZES } from './suites/smoke.js';
 /** Parts of the hnsw suite: the hnswlib-node comparison curves, PQ-HNSW, deletion, siftsmall, filtered search. */
 export const HNSW_PARTS = ['curves', 'pq', 'deletion', 'siftsmall', 'filtered'] as const;
 
-export const SUITES = ['exact', 'siftsmall', 'quantized', 'hnsw', 'idmap', 'turboquant', 'ivf', 'smoke'] as const;
+export const SUITES = ['exact', 'siftsmall', 'quantized', 'hnsw', 'idmap', 'turboquant', 'ivf', 'langchain', 'llamaindex', 'smoke'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 /** The benchmarks package folder (this file is src/options.ts or dist/options.js). */
@@ -88,6 +88,8 @@ const SUITE_DEFAULTS: Record<SuiteName, Partial<BenchOptions>> = {
   idmap: { queries: 1000, single: 0, subset: 0, metrics: ['dot'] },
   turboquant: { dim: 1536, k: 64, queries: 1000, single: 0, subset: 0, metrics: ['dot'], bits: [2, 3, 4] },
   ivf: { dim: 128, queries: 1000, single: 0, subset: 0, metrics: ['l2'] },
+  langchain: { queries: 200, single: 0, subset: 20, metrics: ['cosine'] },
+  llamaindex: { queries: 200, single: 0, subset: 20, metrics: ['cosine'] },
   smoke: SMOKE_SIZES,
 };
 

@@ -4,6 +4,8 @@ import type { SuiteResult } from '../report.js';
 import { runExactSuite } from './exact.js';
 import { runHnswSuite } from './hnsw.js';
 import { runIvfSuite } from './ivf.js';
+import { runLangchainSuite } from './langchain.js';
+import { runLlamaindexSuite } from './llamaindex.js';
 import { runQuantizedSuite } from './quantized.js';
 import { runSiftsmallSuite } from './siftsmall.js';
 
@@ -34,6 +36,8 @@ export async function runSmokeSuite(options: BenchOptions): Promise<SuiteResult>
   parts.push(await runHnswSuite(options, { baseline: false, targets: false }));
   // Synthetic only: training siftsmall's 8-bit codebooks takes seconds.
   parts.push(await runIvfSuite({ ...options, nprobe: [2, 8] }, { siftsmall: false }));
+  parts.push(await runLangchainSuite(options, false));
+  parts.push(await runLlamaindexSuite(options, false));
   return {
     suite: 'smoke',
     parameters: parts[0]!.parameters,

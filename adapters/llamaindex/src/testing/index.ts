@@ -1,0 +1,2 @@
+export { HashingEmbedding } from './hashing-embedding.js';
+export type { HashingEmbeddingOptions } from './hashing-embedding.js';
