@@ -226,3 +226,34 @@ describe('DocumentStore (exact backend)', () => {
     expect(() => store.search([1, 1, 1], 1)).toThrow(UnsupportedOperationError);
   });
 });
+
+describe('a repeated filter', () => {
+  it('sees every mutation (its compiled allowlist is kept only until the next one)', () => {
+    const dim = 8;
+    const store = new DocumentStore({ metric: 'dot' });
+    const vectors = randomRows(60, dim, 5);
+    store.upsert(docs(60), vectors);
+    const filter = { field: 'even', op: 'eq', value: true } as const;
+    const q = randomRows(1, dim, 6);
+    const ids = () => store.search(q, 100, { filter }).map((hit) => hit.document.id).sort();
+    const evenIds = (list: string[]) => list.filter((id) => Number(id.slice(3)) % 2 === 0).sort();
+    let expected = evenIds(store.ids());
+    expect(ids()).toEqual(expected);
+    expect(ids()).toEqual(expected); // served from the kept allowlist
+
+    store.delete(['doc0', 'doc2']);
+    expected = evenIds(store.ids());
+    expect(ids()).toEqual(expected);
+
+    store.upsert([{ id: 'doc4', metadata: { even: false } }, { id: 'new', metadata: { even: true } }], randomRows(2, dim, 7));
+    expect(ids()).toEqual([...expected.filter((id) => id !== 'doc4'), 'new'].sort());
+
+    store.deleteWhere({ field: 'even', op: 'eq', value: true });
+    expect(ids()).toEqual([]);
+
+    store.clear();
+    store.upsert(docs(3), randomRows(3, dim, 8));
+    expect(ids()).toEqual(['doc0', 'doc2']);
+    store.dispose();
+  });
+});

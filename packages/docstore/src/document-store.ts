@@ -13,6 +13,7 @@ import type { IdSearchResult } from '@quiver/idmap';
 import { resolveBackend, resolveMetric } from './backends.js';
 import { DocumentTable } from './document-table.js';
 import { compileFilter } from './filter-eval.js';
+import { filterKey } from './filter-key.js';
 import { copyMetadata } from './metadata.js';
 import { countRows, forEachRow, intersectRows, type RowBits } from './row-bits.js';
 import { decodeStoreParts, encodeStoreParts, type StoreState } from './store-codec.js';
@@ -31,6 +32,14 @@ import type {
   ResolvedBackendSpec,
   StoreMetric,
 } from './types.js';
+
+/** A filter compiled to slots: valid while the store's epoch is unchanged. */
+interface CompiledFilter {
+  readonly key: string | undefined;
+  readonly epoch: number;
+  readonly admitted: number;
+  readonly slots: SlotBitset | undefined;
+}
 
 /** Reads a store's state (the node saver encodes it in chunks); not part of the public API. */
 export const readState: unique symbol = Symbol('DocumentStore.readState');
@@ -53,6 +62,9 @@ export class DocumentStore {
   private index: StoreIndex | undefined;
   private table = new DocumentTable();
   private disposed = false;
+  /** Bumped by every mutation; a cached filter allowlist is valid for one epoch. */
+  private epoch = 0;
+  private lastFilter: CompiledFilter | undefined;
 
   constructor(options: DocumentStoreOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
@@ -82,6 +94,7 @@ export class DocumentStore {
     const batch = this.checkDocuments(documents);
     const matrix = this.checkVectors(vectors, batch.ids.length);
     const index = this.ensureIndex();
+    this.epoch++;
     const rows = new Float64Array(batch.ids.length);
     for (let i = 0; i < batch.ids.length; i++) {
       const existing = this.table.rowOf(batch.ids[i]!);
@@ -166,6 +179,7 @@ export class DocumentStore {
     this.index?.dispose();
     this.index = undefined;
     this.table.clear();
+    this.epoch++;
     this.dimension = this.configuredDim;
   }
 
@@ -229,10 +243,10 @@ export class DocumentStore {
     let filter: SlotBitset | undefined;
     let admitted = this.table.size;
     if (options.filter !== undefined || options.ids !== undefined) {
-      const rows = this.filterRows(options.filter, options.ids);
-      admitted = countRows(rows);
+      const compiled = this.compiledFilter(index, options.filter, options.ids);
+      admitted = compiled.admitted;
       if (admitted === 0) return empty();
-      filter = index.slotsOf(rows, admitted);
+      filter = compiled.slots;
     }
     // k beyond the admitted count only inflates the result arrays.
     const result = index.search(queries, Math.min(k, admitted), filter, minScore);
@@ -256,6 +270,21 @@ export class DocumentStore {
     return out;
   }
 
+  /**
+   * The slot allowlist of a filter. A retriever usually sends the same filter with every query,
+   * so the last filter expression's allowlist is kept until the next mutation.
+   */
+  private compiledFilter(index: StoreIndex, filter: FilterExpression | DocumentPredicate | undefined, ids: Iterable<string> | undefined): CompiledFilter {
+    const key = ids === undefined && filter !== undefined && typeof filter !== 'function' ? filterKey(filter) : undefined;
+    const cached = this.lastFilter;
+    if (key !== undefined && cached && cached.key === key && cached.epoch === this.epoch) return cached;
+    const rows = this.filterRows(filter, ids);
+    const admitted = countRows(rows);
+    const compiled = { key, epoch: this.epoch, admitted, slots: admitted === 0 ? undefined : index.slotsOf(rows, admitted) };
+    if (key !== undefined) this.lastFilter = compiled;
+    return compiled;
+  }
+
   /** Rows admitted by a filter and an id list (either may be absent). */
   private filterRows(filter: FilterExpression | DocumentPredicate | undefined, ids: Iterable<string> | undefined): RowBits {
     let candidates: RowBits | undefined;
@@ -268,6 +297,7 @@ export class DocumentStore {
   }
 
   private removeRow(row: number): void {
+    this.epoch++;
     this.index!.remove(row);
     this.table.delete(row);
   }
