@@ -1,6 +1,8 @@
+import { CorruptFileError } from '@quiver/core-math';
 import { FieldIndex } from './field-index.js';
 import { fieldValue, matchesCondition, matchesFilter, type CompiledCondition, type CompiledFilter, type CompiledGroup } from './filter-eval.js';
 import { addRow, emptyRows, forEachRow, intersectRows, removeRow, uniteRows, type RowBits } from './row-bits.js';
+import { freezeMetadata, isPlainObject } from './metadata.js';
 import type { DocumentPredicate, DocumentRecord, Metadata } from './types.js';
 
 /**
@@ -10,22 +12,35 @@ import type { DocumentPredicate, DocumentRecord, Metadata } from './types.js';
  *
  * Per-field inverted indexes are built the first time a filter uses a field (one scan) and kept in
  * step afterwards, so fields nobody filters on (LlamaIndex's `_node_content`) cost nothing.
+ *
+ * Metadata is kept as an object and as its JSON text, each made from the other when first needed:
+ * a loaded store parses a document's metadata when something reads it (a result, a filter), and a
+ * save writes the JSON text it read or wrote last time, so neither loading nor saving again pays
+ * for every document's JSON.
  */
 export class DocumentTable {
   private ids: (string | undefined)[] = [];
   private texts: string[] = [];
-  private metadata: Metadata[] = [];
+  /** Undefined until the JSON text of a loaded row is parsed. */
+  private metadata: (Metadata | undefined)[] = [];
+  /** Undefined until a save needs the text (and again after a replace). */
+  private metadataJson: (string | undefined)[] = [];
   private freeRows: number[] = [];
   private rowById = new Map<string, number>();
   private fields = new Map<string, FieldIndex>();
 
-  /** A table whose row i holds document i (columns validated by the caller: unique, non-empty ids). */
-  static fromColumns(ids: readonly string[], texts: readonly string[], metadata: readonly Metadata[]): DocumentTable {
+  /**
+   * A table whose row i holds document i (columns validated by the caller: unique, non-empty ids),
+   * taking over `rowById` (id -> i for every id). Metadata comes as JSON texts, parsed when first
+   * read; one that is not a JSON object is a `CorruptFileError` then.
+   */
+  static fromColumns(ids: readonly string[], texts: readonly string[], metadataJson: readonly string[], rowById: Map<string, number>): DocumentTable {
     const table = new DocumentTable();
     table.ids = ids.slice();
     table.texts = texts.slice();
-    table.metadata = metadata.slice();
-    for (let row = 0; row < ids.length; row++) table.rowById.set(ids[row]!, row);
+    table.metadata = new Array<Metadata | undefined>(ids.length);
+    table.metadataJson = metadataJson.slice();
+    table.rowById = rowById;
     return table;
   }
 
@@ -49,7 +64,21 @@ export class DocumentTable {
   }
 
   record(row: number): DocumentRecord {
-    return { id: this.ids[row]!, text: this.texts[row]!, metadata: this.metadata[row]! };
+    return { id: this.ids[row]!, text: this.texts[row]!, metadata: this.metadataAt(row) };
+  }
+
+  textAt(row: number): string {
+    return this.texts[row]!;
+  }
+
+  /** The (frozen) metadata of a live row. */
+  metadataAt(row: number): Metadata {
+    return this.metadata[row] ?? this.parseMetadata(row);
+  }
+
+  /** The metadata of a live row as JSON text, kept for the next save. */
+  metadataJsonAt(row: number): string {
+    return (this.metadataJson[row] ??= JSON.stringify(this.metadata[row]));
   }
 
   /** Adds a document whose id is not present; returns its row. */
@@ -58,6 +87,7 @@ export class DocumentTable {
     this.ids[row] = id;
     this.texts[row] = text;
     this.metadata[row] = metadata;
+    this.metadataJson[row] = undefined;
     this.rowById.set(id, row);
     for (const [field, index] of this.fields) index.add(row, fieldValue(metadata, field));
     return row;
@@ -65,22 +95,22 @@ export class DocumentTable {
 
   /** Replaces the text and metadata of a live row. */
   replace(row: number, text: string, metadata: Metadata): void {
-    const old = this.metadata[row]!;
     for (const [field, index] of this.fields) {
-      index.remove(row, fieldValue(old, field));
+      index.remove(row, fieldValue(this.metadataAt(row), field));
       index.add(row, fieldValue(metadata, field));
     }
     this.texts[row] = text;
     this.metadata[row] = metadata;
+    this.metadataJson[row] = undefined;
   }
 
   delete(row: number): void {
-    const old = this.metadata[row]!;
-    for (const [field, index] of this.fields) index.remove(row, fieldValue(old, field));
+    for (const [field, index] of this.fields) index.remove(row, fieldValue(this.metadataAt(row), field));
     this.rowById.delete(this.ids[row]!);
     this.ids[row] = undefined;
     this.texts[row] = '';
     this.metadata[row] = EMPTY;
+    this.metadataJson[row] = undefined;
     this.freeRows.push(row);
   }
 
@@ -88,6 +118,7 @@ export class DocumentTable {
     this.ids = [];
     this.texts = [];
     this.metadata = [];
+    this.metadataJson = [];
     this.freeRows = [];
     this.rowById = new Map();
     this.fields = new Map();
@@ -149,7 +180,7 @@ export class DocumentTable {
     if (!bits) return this.scanRows(remaining);
     const kept = bits;
     forEachRow(bits, (row) => {
-      if (!matchesFilter(remaining, this.metadata[row]!)) removeRow(kept, row);
+      if (!matchesFilter(remaining, this.metadataAt(row))) removeRow(kept, row);
     });
     return kept;
   }
@@ -165,15 +196,14 @@ export class DocumentTable {
 
   private scanRows(filter: CompiledFilter): RowBits {
     const bits = emptyRows(this.rowCount);
-    const metadata = this.metadata;
     if (filter.type === 'condition') {
       const field = filter.field;
       this.forEachLive((row) => {
-        if (matchesCondition(filter, fieldValue(metadata[row]!, field))) addRow(bits, row);
+        if (matchesCondition(filter, fieldValue(this.metadataAt(row), field))) addRow(bits, row);
       });
     } else {
       this.forEachLive((row) => {
-        if (matchesFilter(filter, metadata[row]!)) addRow(bits, row);
+        if (matchesFilter(filter, this.metadataAt(row))) addRow(bits, row);
       });
     }
     return bits;
@@ -216,11 +246,24 @@ export class DocumentTable {
     let index = this.fields.get(field);
     if (!index) {
       const built = new FieldIndex();
-      this.forEachLive((row) => built.add(row, fieldValue(this.metadata[row]!, field)));
+      this.forEachLive((row) => built.add(row, fieldValue(this.metadataAt(row), field)));
       this.fields.set(field, built);
       index = built;
     }
     return index;
+  }
+
+  private parseMetadata(row: number): Metadata {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(this.metadataJson[row]!);
+    } catch (error) {
+      throw new CorruptFileError('header', `the metadata of document ${JSON.stringify(this.ids[row])} is not valid JSON`, { cause: error });
+    }
+    if (!isPlainObject(parsed)) throw new CorruptFileError('header', `the metadata of document ${JSON.stringify(this.ids[row])} is not a JSON object`);
+    const metadata = freezeMetadata(parsed) as Metadata;
+    this.metadata[row] = metadata;
+    return metadata;
   }
 }
 

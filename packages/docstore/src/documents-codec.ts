@@ -1,7 +1,8 @@
 import {
   CorruptFileError,
   decodeEnvelope,
-  encodeEnvelope,
+  envelopeByteLength,
+  envelopeChunks,
   float32Section,
   isVectorSearchError,
   uint32Section,
@@ -10,14 +11,14 @@ import {
 } from '@quiver/core-math';
 import { resolveBackend } from './backends.js';
 import type { IndexFingerprint } from './index-fingerprint.js';
-import { freezeMetadata, isPlainObject } from './metadata.js';
-import type { Metadata, ResolvedBackendSpec, StoreMetric } from './types.js';
+import type { ResolvedBackendSpec, StoreMetric } from './types.js';
 
 /**
  * The document side-car of a saved store: envelope kind `DOCS` (docs/file-format.md, "Kind
  * `DOCS`"). Strings are stored as one UTF-8 blob per column with UTF-16 offsets, so saving and
- * loading 100k documents costs one encode / decode per column, not one per document; metadata is
- * one JSON array.
+ * loading 100k documents costs one encode / decode per column, not one per document. Metadata is
+ * such a column of JSON texts, one object per document, which the loader does not parse: the
+ * DocumentTable parses a document's metadata when it is first read.
  */
 export const DOCS_FOURCC = 'DOCS';
 export const DOCS_FORMAT_MAJOR = 1;
@@ -33,11 +34,13 @@ const IDOF = 'IDOF';
 const IDTX = 'IDTX';
 const TXOF = 'TXOF';
 const TEXT = 'TEXT';
-/** UTF-8 JSON array of `count` metadata objects. */
+/** `count + 1` u32 UTF-16 offsets into the decoded `META`. */
+const MTOF = 'MTOF';
+/** The documents' metadata, one JSON object text after another (UTF-8). */
 const META = 'META';
 /** Optional: `count × dim` float32, each document's vector (TurboQuant rerank originals). */
 const VECS = 'VECS';
-const SECTIONS: readonly string[] = [SPEC, INDX, ROWS, IDOF, IDTX, TXOF, TEXT, META, VECS];
+const SECTIONS: readonly string[] = [SPEC, INDX, ROWS, IDOF, IDTX, TXOF, TEXT, MTOF, META, VECS];
 const MAX_DOCUMENTS = 0x7fffffff;
 
 export interface DocumentsPart {
@@ -51,11 +54,23 @@ export interface DocumentsPart {
   readonly rows: Uint32Array;
   readonly ids: readonly string[];
   readonly texts: readonly string[];
-  readonly metadata: readonly Metadata[];
+  /** Each document's metadata as JSON text (a loader leaves them unparsed). */
+  readonly metadataJson: readonly string[];
   readonly vectors: Float32Array | undefined;
 }
 
-export function encodeDocuments(part: DocumentsPart): Uint8Array {
+/** The side-car's bytes, as the chunks of its envelope (views of the encoded columns, not one copy). */
+export interface EncodedDocuments {
+  readonly chunks: readonly Uint8Array[];
+  readonly byteLength: number;
+}
+
+/** A decoded side-car, with the map id -> document number built while checking ids are unique. */
+export interface DecodedDocuments extends DocumentsPart {
+  readonly rowById: Map<string, number>;
+}
+
+export function encodeDocuments(part: DocumentsPart): EncodedDocuments {
   const encoder = new TextEncoder();
   const indx = new DataView(new ArrayBuffer(16));
   indx.setUint32(0, part.indexLength >>> 0, true);
@@ -70,10 +85,11 @@ export function encodeDocuments(part: DocumentsPart): Uint8Array {
     { tag: IDTX, data: encoder.encode(part.ids.join('')) },
     { tag: TXOF, data: offsetsOf(part.texts) },
     { tag: TEXT, data: encoder.encode(part.texts.join('')) },
-    { tag: META, data: encoder.encode(JSON.stringify(part.metadata)) },
+    { tag: MTOF, data: offsetsOf(part.metadataJson) },
+    { tag: META, data: encoder.encode(part.metadataJson.join('')) },
   ];
   if (part.vectors) sections.push({ tag: VECS, flags: SECTION_OPTIONAL, data: part.vectors });
-  return encodeEnvelope({
+  const spec = {
     kind: DOCS_FOURCC,
     formatMajor: DOCS_FORMAT_MAJOR,
     formatMinor: DOCS_FORMAT_MINOR,
@@ -81,15 +97,17 @@ export function encodeDocuments(part: DocumentsPart): Uint8Array {
     dim: part.dim,
     count: part.ids.length,
     sections,
-  });
+  };
+  return { chunks: [...envelopeChunks(spec)], byteLength: envelopeByteLength(spec) };
 }
 
 /**
  * Reads and validates a side-car: the envelope (magic, version, CRCs, lengths), every section's
  * size against the document count before anything is built from it, the string offsets, unique
- * non-empty ids and rows, and the metadata JSON. Any defect is a `CorruptFileError`.
+ * non-empty ids and rows. Any defect is a `CorruptFileError`. The metadata texts are checked when
+ * parsed (DocumentTable), also giving a `CorruptFileError`.
  */
-export function decodeDocuments(bytes: Uint8Array): DocumentsPart {
+export function decodeDocuments(bytes: Uint8Array): DecodedDocuments {
   const { header, sections } = decodeEnvelope(bytes, { kind: DOCS_FOURCC, maxMajor: DOCS_FORMAT_MAJOR, knownSections: SECTIONS });
   const { count, dim } = header;
   const metric = header.metric;
@@ -105,25 +123,23 @@ export function decodeDocuments(bytes: Uint8Array): DocumentsPart {
   const rows = uint32Section(section(ROWS), count, 'ROWS').slice();
   const idOffsets = uint32Section(section(IDOF), count + 1, 'IDOF');
   const textOffsets = uint32Section(section(TXOF), count + 1, 'TXOF');
+  const metadataOffsets = uint32Section(section(MTOF), count + 1, 'MTOF');
   const vectorBytes = sections.get(VECS);
   if (vectorBytes && vectorBytes.byteLength !== count * dim * 4) throw corrupt(`VECS holds ${vectorBytes.byteLength} bytes, expected ${count} × ${dim} float32`);
   if (count > 0 && dim === 0) throw corrupt('documents without a vector dimension');
 
   const backend = parseSpec(section(SPEC));
   const ids = splitColumn(section(IDTX), idOffsets, 'IDTX');
-  const seen = new Set<string>();
-  for (const id of ids) {
+  const rowById = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
     if (id.length === 0) throw corrupt('an empty document id');
-    if (seen.has(id)) throw corrupt(`duplicate document id ${JSON.stringify(id)}`);
-    seen.add(id);
+    if (rowById.has(id)) throw corrupt(`duplicate document id ${JSON.stringify(id)}`);
+    rowById.set(id, i);
   }
-  const seenRows = new Set<number>();
-  for (const row of rows) {
-    if (seenRows.has(row)) throw corrupt(`two documents share index id ${row}`);
-    seenRows.add(row);
-  }
+  checkUniqueRows(rows);
   const texts = splitColumn(section(TEXT), textOffsets, 'TEXT');
-  const metadata = parseMetadata(section(META), count);
+  const metadataJson = splitColumn(section(META), metadataOffsets, 'META');
   const view = new DataView(indx.buffer, indx.byteOffset, 16);
   let vectors: Float32Array | undefined;
   if (vectorBytes) {
@@ -139,9 +155,22 @@ export function decodeDocuments(bytes: Uint8Array): DocumentsPart {
     rows,
     ids,
     texts,
-    metadata,
+    metadataJson,
     vectors,
+    rowById,
   };
+}
+
+/** Index ids are unique; a store saved without holes lists them in increasing order (no set needed). */
+function checkUniqueRows(rows: Uint32Array): void {
+  let increasing = 1;
+  while (increasing < rows.length && rows[increasing - 1]! < rows[increasing]!) increasing++;
+  if (increasing >= rows.length) return;
+  const seen = new Set<number>();
+  for (const row of rows) {
+    if (seen.has(row)) throw corrupt(`two documents share index id ${row}`);
+    seen.add(row);
+  }
 }
 
 function offsetsOf(strings: readonly string[]): Uint32Array {
@@ -183,21 +212,6 @@ function parseSpec(bytes: Uint8Array): ResolvedBackendSpec {
     }
     throw error;
   }
-}
-
-function parseMetadata(bytes: Uint8Array, count: number): Metadata[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new CorruptFileError('header', 'META is not valid JSON', { cause: error });
-  }
-  if (!Array.isArray(parsed) || parsed.length !== count) throw corrupt(`META must be an array of ${count} objects`);
-  for (let i = 0; i < count; i++) {
-    if (!isPlainObject(parsed[i])) throw corrupt(`META entry ${i} is not an object`);
-    freezeMetadata(parsed[i]);
-  }
-  return parsed as Metadata[];
 }
 
 function corrupt(message: string): CorruptFileError {

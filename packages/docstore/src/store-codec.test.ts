@@ -1,6 +1,7 @@
 import { CorruptFileError, InvalidArgumentError, SeededRandom } from '@quiver/core-math';
 import { describe, expect, it } from 'vitest';
 import { DocumentStore } from './document-store.js';
+import { decodeDocuments, encodeDocuments, type DocumentsPart } from './documents-codec.js';
 import type { BackendSpec, DocumentStoreOptions, StoreMetric } from './types.js';
 
 const DIM = 20; // not a multiple of 8: TurboQuant pads
@@ -24,6 +25,18 @@ function populated(options: DocumentStoreOptions): DocumentStore {
   store.upsert(docs.slice(50, 80).map((d) => ({ ...d, text: `${d.text} (v2)` })), randomRows(30, DIM, 2));
   store.delete(docs.filter((_, i) => i % 9 === 4).map((d) => d.id));
   return store;
+}
+
+/** A side-car's bytes in one buffer. */
+function documentsBytes(part: DocumentsPart): Uint8Array {
+  const { chunks, byteLength } = encodeDocuments(part);
+  const out = new Uint8Array(byteLength);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 /** Everything observable about a store's content. */
@@ -121,5 +134,42 @@ describe('DocumentStore.toParts / fromParts', () => {
         expect(() => DocumentStore.fromParts({ ...parts, [which]: flipped })).toThrow(CorruptFileError);
       }
     }
+  });
+
+  it('saves a loaded store again byte for byte, whether or not its metadata was read', () => {
+    // Saved once after a load, so rows are already dense (a load renumbers a store with holes).
+    const parts = DocumentStore.fromParts(populated({ metric: 'dot' }).toParts()).toParts();
+    const untouched = DocumentStore.fromParts(parts);
+    expect(untouched.toParts().documents).toEqual(parts.documents);
+    const read = DocumentStore.fromParts(parts);
+    read.search(randomRows(1, DIM, 3), 5, { filter: { field: 'group', op: 'eq', value: 2 } });
+    expect(read.get(read.ids()).every((doc) => Object.isFrozen(doc!.metadata) && Object.isFrozen(doc!.metadata['nested']))).toBe(true);
+    expect(read.toParts().documents).toEqual(parts.documents);
+  });
+
+  it('loads metadata lazily: an entry that is not a JSON object is a CorruptFileError when read', () => {
+    const store = new DocumentStore({ metric: 'dot' });
+    store.upsert([{ id: 'a', metadata: { n: 1 } }, { id: 'b', metadata: { n: 2 } }, { id: 'c' }], randomRows(3, DIM, 4));
+    const parts = store.toParts();
+    const docs = decodeDocuments(parts.documents);
+    for (const bad of ['{"n": 2', '[2]', 'null']) {
+      const documents = documentsBytes({ ...docs, metadataJson: [docs.metadataJson[0]!, bad, docs.metadataJson[2]!] });
+      const loaded = DocumentStore.fromParts({ index: parts.index, documents });
+      expect(loaded.get(['a', 'c']).map((doc) => doc!.metadata)).toEqual([{ n: 1 }, {}]);
+      expect(() => loaded.get(['b'])).toThrow(CorruptFileError);
+      expect(() => loaded.search(randomRows(1, DIM, 5), 3, { filter: { field: 'n', op: 'gt', value: 0 } })).toThrow(CorruptFileError);
+    }
+  });
+
+  it('refuses a side-car listing an index id twice or a document id twice', () => {
+    const store = new DocumentStore({ metric: 'dot' });
+    store.upsert([{ id: 'a' }, { id: 'b' }, { id: 'c' }], randomRows(3, DIM, 6));
+    const docs = decodeDocuments(store.toParts().documents);
+    const reencoded = (changes: Partial<DocumentsPart>): Uint8Array => documentsBytes({ ...docs, ...changes });
+    expect(decodeDocuments(reencoded({ rows: new Uint32Array([2, 0, 1]) })).rows).toEqual(new Uint32Array([2, 0, 1]));
+    for (const rows of [[0, 1, 1], [2, 0, 2]]) {
+      expect(() => decodeDocuments(reencoded({ rows: new Uint32Array(rows) }))).toThrow(/share index id/);
+    }
+    expect(() => decodeDocuments(reencoded({ ids: ['a', 'b', 'a'] }))).toThrow(/duplicate document id/);
   });
 });

@@ -7,7 +7,7 @@ import { DocumentTable } from './document-table.js';
 import { decodeDocuments, encodeDocuments, type DocumentsPart } from './documents-codec.js';
 import { indexFingerprint } from './index-fingerprint.js';
 import { RowVectors, StoreIndex, backendDim } from './store-index.js';
-import type { DocumentStoreParts, Metadata, ResolvedBackendSpec, StoreMetric } from './types.js';
+import type { DocumentStoreParts, ResolvedBackendSpec, StoreMetric } from './types.js';
 
 /** What a store is made of, as the codec reads and writes it. */
 export interface StoreState {
@@ -18,11 +18,12 @@ export interface StoreState {
   readonly table: DocumentTable;
 }
 
-/** The encoded parts, the index as the chunks of its envelope (written without assembling them). */
+/** The encoded parts, each as the chunks of its envelope (written without assembling them). */
 export interface EncodedStore {
   readonly indexChunks: readonly Uint8Array[];
   readonly indexLength: number;
-  readonly documents: Uint8Array;
+  readonly documentChunks: readonly Uint8Array[];
+  readonly documentsLength: number;
 }
 
 const NO_INDEX = { outer: 0, inner: 0 };
@@ -41,12 +42,12 @@ export function encodeStore(state: StoreState): EncodedStore {
   const rows = index ? index.rowsInSlotOrder() : new Uint32Array(0);
   const ids: string[] = new Array<string>(rows.length);
   const texts: string[] = new Array<string>(rows.length);
-  const metadata: Metadata[] = new Array<Metadata>(rows.length);
+  const metadataJson: string[] = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const record = table.record(rows[i]!);
-    ids[i] = record.id;
-    texts[i] = record.text;
-    metadata[i] = record.metadata;
+    const row = rows[i]!;
+    ids[i] = table.idAt(row)!;
+    texts[i] = table.textAt(row);
+    metadataJson[i] = table.metadataJsonAt(row);
   }
   const documents = encodeDocuments({
     metric: state.metric,
@@ -57,21 +58,25 @@ export function encodeStore(state: StoreState): EncodedStore {
     rows,
     ids,
     texts,
-    metadata,
+    metadataJson,
     vectors: index?.originals?.gather(rows),
   });
-  return { indexChunks, indexLength, documents };
+  return { indexChunks, indexLength, documentChunks: documents.chunks, documentsLength: documents.byteLength };
 }
 
 export function encodeStoreParts(state: StoreState): DocumentStoreParts {
-  const { indexChunks, indexLength, documents } = encodeStore(state);
-  const index = new Uint8Array(indexLength);
+  const encoded = encodeStore(state);
+  return { index: joinChunks(encoded.indexChunks, encoded.indexLength), documents: joinChunks(encoded.documentChunks, encoded.documentsLength) };
+}
+
+function joinChunks(chunks: readonly Uint8Array[], byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
   let at = 0;
-  for (const chunk of indexChunks) {
-    index.set(chunk, at);
+  for (const chunk of chunks) {
+    out.set(chunk, at);
     at += chunk.byteLength;
   }
-  return { index, documents };
+  return out;
 }
 
 /**
@@ -96,23 +101,34 @@ export function decodeStoreParts(parts: DocumentStoreParts): StoreState {
   const loaded = loadIdMapIndex(parts.index, innerLoader(backend, metric));
   try {
     checkIndex(loaded, docs);
-    // Rows are renumbered densely in document order (= live slot order) on load.
-    const ids = new BigUint64Array(loaded.slotCount);
-    const { dead } = loaded.idTable();
-    for (let slot = 0, next = 0; slot < ids.length; slot++) if ((dead[slot >>> 5]! & (1 << (slot & 31))) === 0) ids[slot] = BigInt(next++);
-    const renumbered = IdMapIndex.fromParts(loaded.index, ids);
+    const renumbered = isDense(loaded, docs.rows) ? loaded : renumberRows(loaded);
     const originals = docs.vectors ? new RowVectors(docs.dim, docs.vectors) : undefined;
     return {
       metric,
       backend,
       dim,
       index: new StoreIndex(backend, metric, docs.dim, renumbered, originals),
-      table: DocumentTable.fromColumns(docs.ids, docs.texts, docs.metadata),
+      table: DocumentTable.fromColumns(docs.ids, docs.texts, docs.metadataJson, docs.rowById),
     };
   } catch (error) {
     loaded.dispose();
     throw error;
   }
+}
+
+/** Whether slot i already holds row i for every slot (no dead slots, rows 0, 1, 2, ...). */
+function isDense(loaded: IdMapIndex, rows: Uint32Array): boolean {
+  if (loaded.slotCount !== rows.length) return false;
+  for (let i = 0; i < rows.length; i++) if (rows[i] !== i) return false;
+  return true;
+}
+
+/** Rows are renumbered densely in document order (= live slot order) on load. */
+function renumberRows(loaded: IdMapIndex): IdMapIndex {
+  const ids = new BigUint64Array(loaded.slotCount);
+  const { dead } = loaded.idTable();
+  for (let slot = 0, next = 0; slot < ids.length; slot++) if ((dead[slot >>> 5]! & (1 << (slot & 31))) === 0) ids[slot] = BigInt(next++);
+  return IdMapIndex.fromParts(loaded.index, ids);
 }
 
 function checkBelongTogether(index: Uint8Array, docs: DocumentsPart): void {

@@ -46,10 +46,8 @@ export function loadFlatIndex(bytes: Uint8Array, options: LoadFlatIndexOptions =
   }
   const rows = float32Section(rowBytes, count * dim, 'ROWS');
   const tombWords = uint32Section(tombBytes, Math.ceil(count / 32), 'TOMB');
-  for (let i = 0; i < rows.length; i++) {
-    const v = rows[i]!;
-    if (v - v !== 0) throw new CorruptFileError('header', `non-finite value at row ${Math.floor(i / dim)}`);
-  }
+  const bad = firstNonFinite(rows);
+  if (bad >= 0) throw new CorruptFileError('header', `non-finite value at row ${Math.floor(bad / dim)}`);
   const tail = count & 31;
   if (tail !== 0 && tombWords[tombWords.length - 1]! >>> tail !== 0) {
     throw new CorruptFileError('header', 'tombstone bits set past the last slot');
@@ -62,6 +60,23 @@ export function loadFlatIndex(bytes: Uint8Array, options: LoadFlatIndexOptions =
   });
   index[restoreRows](rows, tombWords);
   return index;
+}
+
+const EXPONENT = 0x7f800000;
+
+/**
+ * Index of the first NaN or ±Infinity in `values` (all exponent bits set), or -1. Reads the bits as
+ * int32, four at a time: about twice the speed of a float comparison per value.
+ */
+function firstNonFinite(values: Float32Array): number {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const n4 = bits.length & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    if ((bits[i]! & EXPONENT) === EXPONENT || (bits[i + 1]! & EXPONENT) === EXPONENT || (bits[i + 2]! & EXPONENT) === EXPONENT || (bits[i + 3]! & EXPONENT) === EXPONENT) break;
+  }
+  for (; i < bits.length; i++) if ((bits[i]! & EXPONENT) === EXPONENT) return i;
+  return -1;
 }
 
 /** FlatIndex's codec, for generic loaders that take an explicit codec list. */

@@ -337,6 +337,17 @@ describe('FlatIndex persistence', () => {
     expectCorrupt(encodeEnvelope({ ...spec, sections: [spec.sections[0]!] }), 'header');
     expectCorrupt(encodeEnvelope({ ...spec, sections: [spec.sections[0]!, { tag: 'TOMB', data: new Uint32Array([0b1000]) }] }), 'header');
     expectCorrupt(encodeEnvelope({ ...spec, sections: [{ tag: 'ROWS', data: new Float32Array([1, 2, 3, NaN, 5, 6]) }, spec.sections[1]!] }), 'header');
+    // Every position (the four-at-a-time loop and the tail), both infinities and a NaN payload.
+    for (const bad of [Infinity, -Infinity, NaN, new Float32Array(new Uint32Array([0xffc00001]).buffer)[0]!]) {
+      for (let at = 0; at < 6; at++) {
+        const rows = new Float32Array([1, 2, 3, 4, 5, 6]);
+        rows[at] = bad;
+        expectCorrupt(encodeEnvelope({ ...spec, sections: [{ tag: 'ROWS', data: rows }, spec.sections[1]!] }), 'header');
+      }
+    }
+    // The largest finite values load.
+    const extremes = new Float32Array([3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -0, 0, 1]);
+    expect([...loadFlatIndex(encodeEnvelope({ ...spec, sections: [{ tag: 'ROWS', data: extremes }, spec.sections[1]!] })).rowsView()]).toEqual([...extremes]);
     expectCorrupt(encodeEnvelope({ ...spec, sections: [...spec.sections, { tag: 'NEW!', data: new Uint8Array(1) }] }), 'unsupported');
     expectCorrupt(new Uint8Array(3), 'truncated');
     expectCorrupt(new TextEncoder().encode('not a quiver file at all, just some text'), 'magic');

@@ -155,6 +155,26 @@ describe('saveDocumentStore / loadDocumentStore', () => {
     expect(tested).toBeGreaterThan(100);
   });
 
+  it('returns from a failed save only once none of its writes is still running', async () => {
+    const layer = new MemoryLayer(false);
+    let indexWritten = false;
+    const slow: DocumentStoreFileLayer = {
+      read: (path) => layer.read(path),
+      remove: (path) => layer.remove(path),
+      list: (directory) => layer.list(directory),
+      makeDirectory: async () => undefined,
+      async replace(path, chunks) {
+        if (path.endsWith('.qvd')) throw new Crash('the disk is full');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await layer.replace(path, chunks);
+        indexWritten = true;
+      },
+    };
+    await expect(saveDocumentStore(storeOf(5, 1), 'dir', { fileLayer: slow })).rejects.toThrow('the disk is full');
+    expect(indexWritten).toBe(true);
+    expect(await hasSavedDocumentStore('dir', { fileLayer: layer })).toBe(false);
+  });
+
   it('refuses a folder whose files were damaged or swapped', async () => {
     const dir = freshDir();
     await saveDocumentStore(storeOf(40, 1), dir);

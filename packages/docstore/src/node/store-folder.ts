@@ -97,12 +97,13 @@ export async function saveDocumentStore(store: DocumentStore, directory: string,
     index: `index-${generation}.qvi`,
     documents: `documents-${generation}.qvd`,
   };
-  await layer.replace(join(directory, manifest.index), encoded.indexChunks);
-  await layer.replace(join(directory, manifest.documents), [encoded.documents]);
+  // Both files are invisible until the manifest names them, so they are written (and synced) together.
+  await allSettled([
+    layer.replace(join(directory, manifest.index), encoded.indexChunks),
+    layer.replace(join(directory, manifest.documents), encoded.documentChunks),
+  ]);
   await layer.replace(join(directory, MANIFEST_FILE), [new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)]);
-  for (const name of existing) {
-    if (generationOf(name) > 0) await layer.remove(join(directory, name));
-  }
+  await allSettled(existing.filter((name) => generationOf(name) > 0).map((name) => layer.remove(join(directory, name))));
 }
 
 /**
@@ -142,6 +143,15 @@ function parseManifest(bytes: Uint8Array): Manifest {
     throw new CorruptFileError('header', `${MANIFEST_FILE} names unexpected files`);
   }
   return value as Manifest;
+}
+
+/**
+ * Waits for every operation, then throws the first failure: a failed save returns only once none
+ * of its writes is still running (a straggler could otherwise land in the next save's generation).
+ */
+async function allSettled(operations: readonly Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(operations)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The generation of a data file's name, or 0 for any other name. */
