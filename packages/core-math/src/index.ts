@@ -98,6 +98,7 @@ export {
   lutParamStride,
   lutBlockBytes,
   lutLaneByte,
+  lut3Positions,
 } from './kernels/lut-kernels.js';
 export type { PqKernels } from './kernels/pq-kernels.js';
 export { GraphWalker, GRAPH_CONTEXT, GRAPH_CONTEXT_BYTES, GRAPH_ROW_KIND, GRAPH_BATCH_ENTRY, isPqRowKind } from './kernels/graph-kernels.js';

@@ -1,25 +1,51 @@
 import { describe, expect, it } from 'vitest';
 import { Arena } from '../arena.js';
 import { SeededRandom } from '../random.js';
-import { createJsLutKernels, lutBlockBytes, lutLaneByte, lutParamStride, LUT_PARAM_HEAD, LUT_STAGE_PARAMS, lutStageCount, type LutKernels } from './lut-kernels.js';
+import { createJsLutKernels, lut3Positions, lutBlockBytes, lutLaneByte, lutParamStride, LUT_PARAM_HEAD, LUT_STAGE_PARAMS, lutStageCount, type LutKernels } from './lut-kernels.js';
 import { wasmAvailable } from './select.js';
 import { createWasmKernels } from './wasm-kernels.js';
 
 const f32 = Math.fround;
 
-/** Codes of `count` vectors (`positions` nibbles each) written into the blocked layout; returns the plain codes too. */
-function storeBlocks(arena: Arena, count: number, positions: number, rnd: SeededRandom) {
+/** Codes of `count` vectors (`positions` nibbles each, `codeBits` bits used) written into the blocked layout; returns the plain codes too. */
+function storeBlocks(arena: Arena, count: number, positions: number, rnd: SeededRandom, codeBits = 4) {
   const blockCount = Math.ceil(count / 32);
   const block = arena.alloc(blockCount * lutBlockBytes(positions));
   const bytes = arena.u8(block.ptr, blockCount * lutBlockBytes(positions));
   for (let i = 0; i < bytes.length; i++) bytes[i] = rnd.nextUint32() & 0xff; // padding lanes hold noise
   const codes = new Uint8Array(count * positions);
   for (let v = 0; v < count; v++) {
-    for (let p = 0; p < positions; p++) codes[v * positions + p] = rnd.nextUint32() & 15;
+    for (let p = 0; p < positions; p++) codes[v * positions + p] = rnd.nextUint32() & ((1 << codeBits) - 1);
     const base = (v >> 5) * lutBlockBytes(positions) + lutLaneByte(v & 31);
     for (let g = 0; g < positions / 2; g++) bytes[base + g * 32] = (codes[v * positions + 2 * g]! << 4) | codes[v * positions + 2 * g + 1]!;
   }
   return { ptr: block.ptr, blockCount, codes };
+}
+
+/** Reference bit-plane packing into the arena: plane p, byte c, bit 7 - k = bit p of coordinate 8c + k. */
+function packRows(arena: Arena, codes: Uint8Array, count: number, dim: number, bits: number) {
+  const planeBytes = dim / 8;
+  const block = arena.alloc(count * bits * planeBytes);
+  const packed = arena.u8(block.ptr, count * bits * planeBytes);
+  packed.fill(0);
+  for (let v = 0; v < count; v++) {
+    for (let d = 0; d < dim; d++) {
+      for (let p = 0; p < bits; p++) {
+        if ((codes[v * dim + d]! >> p) & 1) packed[(v * bits + p) * planeBytes + (d >> 3)]! |= 0x80 >> (d & 7);
+      }
+    }
+  }
+  return block;
+}
+
+/** Code of coordinate d of lane byte `at` (group 0) in the 3-bit layout, decoded from the documented bit positions. */
+function threeBitCodeAt(bytes: Uint8Array, at: number, d: number): number {
+  const unit = at + (d >> 3) * 96;
+  const k = d & 7;
+  if (k < 6) return (bytes[unit + (k >> 1) * 32]! >> (k & 1 ? 0 : 4)) & 7;
+  let code = 0;
+  for (let j = 0; j < 3; j++) code |= ((bytes[unit + j * 32]! >> (k === 6 ? 3 : 7)) & 1) << j;
+  return code;
 }
 
 interface ScanCase {
@@ -31,12 +57,14 @@ interface ScanCase {
   readonly mask: boolean;
   readonly sigma: number;
   readonly bars: boolean;
+  /** 3-bit codes (positions = coordinates, a multiple of 8), also scanned in the 3-bit layout (`outputs3`). */
+  readonly threeBit?: boolean;
 }
 
-/** Runs lutScanBlocks on both backends over the same inputs; returns both outputs and the inputs. */
+/** Runs lutScanBlocks (and lutScanBlocks3) on both backends over the same inputs; returns the outputs and the inputs. */
 function runScan(c: ScanCase, seed: number, backends: LutKernels[], arena: Arena) {
   const rnd = new SeededRandom(seed);
-  const { ptr: blocks, blockCount, codes } = storeBlocks(arena, c.count, c.positions, rnd);
+  const { ptr: blocks, blockCount, codes } = storeBlocks(arena, c.count, c.positions, rnd, c.threeBit ? 3 : 4);
   const lutBytes = c.positions * 16;
   const luts = arena.alloc(c.m * lutBytes).ptr;
   const lutView = arena.u8(luts, c.m * lutBytes);
@@ -80,20 +108,33 @@ function runScan(c: ScanCase, seed: number, backends: LutKernels[], arena: Arena
     for (let a = 0; a < c.m; a++) view[a] = f32(paramView[a * stride]! * c.positions * 64 + paramView[a * stride + stride - LUT_STAGE_PARAMS]!);
   }
   const tile = blockCount * 32;
-  const outputs = backends.map((kernels) => {
+  const scan = (kernels: LutKernels, threeBit: boolean, codesPtr: number) => {
+    const run = threeBit ? kernels.lutScanBlocks3 : kernels.lutScanBlocks;
     const out = arena.alloc(c.m * tile * 4).ptr;
     // Two calls over split block ranges must equal one call per range.
     const half = Math.floor(blockCount / 2);
-    kernels.lutScanBlocks(luts, c.m, params, blocks, 0, half, c.positions, scales, offsets, c.count, mask, bars, out);
+    run(luts, c.m, params, codesPtr, 0, half, c.positions, scales, offsets, c.count, mask, bars, out);
     const first = arena.f32(out, c.m * half * 32).slice();
-    kernels.lutScanBlocks(luts, c.m, params, blocks, 0, blockCount, c.positions, scales, offsets, c.count, mask, bars, out);
+    run(luts, c.m, params, codesPtr, 0, blockCount, c.positions, scales, offsets, c.count, mask, bars, out);
     const all = arena.f32(out, c.m * tile).slice();
     for (let a = 0; a < c.m; a++) {
       for (let i = 0; i < half * 32; i++) expect(first[a * half * 32 + i]).toBe(all[a * tile + i]);
     }
     return all;
-  });
-  return { outputs, codes, lutView: lutView.slice(), paramView: paramView.slice(), scales, offsets, mask, tile, stride };
+  };
+  const outputs = backends.map((kernels) => scan(kernels, false, blocks));
+  // The same codes in the 3-bit layout (padding lanes hold noise), stored and scanned by each backend.
+  const outputs3 = !c.threeBit
+    ? []
+    : backends.map((kernels) => {
+        const bytes = blockCount * lutBlockBytes(lut3Positions(c.positions));
+        const blocks3 = arena.alloc(bytes).ptr;
+        const view = arena.u8(blocks3, bytes);
+        for (let i = 0; i < bytes; i++) view[i] = rnd.nextUint32() & 0xff;
+        kernels.lutStorePackedRows3(blocks3, c.positions, 0, packRows(arena, codes, c.count, c.positions, 3).ptr, c.count);
+        return scan(kernels, true, blocks3);
+      });
+  return { outputs, outputs3, codes, lutView: lutView.slice(), paramView: paramView.slice(), scales, offsets, mask, tile, stride };
 }
 
 describe('lut kernels', () => {
@@ -177,25 +218,16 @@ describe('lut kernels', () => {
 
   it('stores bit-plane packed rows into the blocked layout and moves rows, leaving other lanes alone', () => {
     const rnd = new SeededRandom(4);
-    for (const bits of [1, 2, 3, 4]) {
+    for (const bits of [1, 2, 4]) {
       const dim = 48; // 6 plane bytes per plane
-      const perPosition = bits === 3 ? 1 : 4 / bits;
+      const perPosition = 4 / bits;
       const positions = dim / perPosition;
       const planeBytes = dim / 8;
       const count = 70;
       const blockBytes = lutBlockBytes(positions);
       const total = Math.ceil(count / 32) * blockBytes;
       const codes = Uint8Array.from({ length: count * dim }, () => rnd.nextUint32() & ((1 << bits) - 1));
-      // Reference packing: plane p, byte c, bit 7 - k = bit p of coordinate 8c + k.
-      const packedBlock = arena.alloc(count * bits * planeBytes);
-      const packed = arena.u8(packedBlock.ptr, count * bits * planeBytes);
-      for (let v = 0; v < count; v++) {
-        for (let d = 0; d < dim; d++) {
-          for (let p = 0; p < bits; p++) {
-            if ((codes[v * dim + d]! >> p) & 1) packed[(v * bits + p) * planeBytes + (d >> 3)]! |= 0x80 >> (d & 7);
-          }
-        }
-      }
+      const packedBlock = packRows(arena, codes, count, dim, bits);
       const nibbleOf = (v: number, position: number) => {
         let nibble = 0;
         for (let t = 0; t < perPosition; t++) nibble = (nibble << bits) | codes[v * dim + position * perPosition + t]!;
@@ -244,5 +276,91 @@ describe('lut kernels', () => {
       });
       for (const out of outputs.slice(1)) expect(out).toEqual(outputs[0]);
     }
+  });
+  it('scores 3-bit rows in the 3-bit layout exactly as their nibbles: same floats, early exit and masks included', () => {
+    const cases: ScanCase[] = [
+      { count: 1, positions: 8, m: 1, scales: false, offsets: false, mask: false, sigma: -1, bars: false },
+      { count: 77, positions: 136, m: 3, scales: true, offsets: true, mask: true, sigma: -1, bars: false },
+      { count: 200, positions: 128, m: 4, scales: false, offsets: false, mask: false, sigma: 0, bars: true },
+      { count: 333, positions: 392, m: 3, scales: true, offsets: true, mask: true, sigma: 0.05, bars: true },
+      { count: 96, positions: 1536, m: 2, scales: true, offsets: false, mask: false, sigma: 0.01, bars: true },
+      { count: 64, positions: 512, m: 2, scales: true, offsets: false, mask: false, sigma: 1e9, bars: true },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const { outputs, outputs3 } = runScan({ ...c, threeBit: true }, 40 + i, backends, arena);
+      // Table entries 8..15 hold noise: the 3-bit scan must never select them.
+      for (const out of outputs3) expect(out).toEqual(outputs[0]);
+      if (c.bars && c.sigma >= 0 && c.sigma < 1) {
+        const dropped = outputs3[0]!.filter((s) => s === -Infinity).length;
+        expect(dropped).toBeGreaterThan(0);
+        expect(dropped).toBeLessThan(outputs3[0]!.length);
+      }
+    }
+  });
+
+  it('stores 3-bit packed rows in the documented bit positions, scores and moves them, leaving other lanes alone', () => {
+    const rnd = new SeededRandom(6);
+    const coords = 40; // five units
+    const count = 70;
+    const blockBytes = lutBlockBytes(lut3Positions(coords));
+    expect(blockBytes).toBe(32 * (coords * 3) / 8);
+    const total = Math.ceil(count / 32) * blockBytes;
+    const codes = Uint8Array.from({ length: count * coords }, () => rnd.nextUint32() & 7);
+    const packed = packRows(arena, codes, count, coords, 3);
+    const lut = arena.alloc(coords * 16 * 4).ptr;
+    rnd.fillGaussian(arena.f32(lut, coords * 16));
+    const table = arena.f32(lut, coords * 16).slice();
+    const outputs = backends.map((kernels) => {
+      const blocks = arena.alloc(total).ptr;
+      const noise = new SeededRandom(9);
+      const view = arena.u8(blocks, total);
+      for (let i = 0; i < total; i++) view[i] = noise.nextUint32() & 0xff;
+      const before = view.slice();
+      // Rows 5..69 in two calls; rows 0..4 keep their noise.
+      kernels.lutStorePackedRows3(blocks, coords, 5, packed.ptr + 5 * 3 * (coords / 8), 30);
+      kernels.lutStorePackedRows3(blocks, coords, 35, packed.ptr + 35 * 3 * (coords / 8), 35);
+      const after = arena.u8(blocks, total).slice();
+      const laneAt = (v: number) => (v >> 5) * blockBytes + lutLaneByte(v & 31);
+      for (let v = 0; v < 96; v++) {
+        for (let g = 0; g < (coords * 3) / 8; g++) {
+          if (v < 5 || v >= count) expect(after[laneAt(v) + g * 32]).toBe(before[laneAt(v) + g * 32]);
+        }
+        if (v >= 5 && v < count) for (let d = 0; d < coords; d++) expect(threeBitCodeAt(after, laneAt(v), d)).toBe(codes[v * coords + d]);
+      }
+      // The float correction equals the nibble layout's, in the same order.
+      const vectors = arena.alloc(4 * 4).ptr;
+      arena.i32(vectors, 4).set([5, 31, 32, 69]);
+      const scores = arena.alloc(4 * 4).ptr;
+      const nibbleScores = arena.alloc(4 * 4).ptr;
+      const nibbleBlocks = arena.alloc(Math.ceil(count / 32) * lutBlockBytes(coords)).ptr;
+      for (let v = 0; v < count; v++) {
+        const at = (v >> 5) * lutBlockBytes(coords) + lutLaneByte(v & 31);
+        for (let g = 0; g < coords / 2; g++) arena.u8(nibbleBlocks + at + g * 32, 1)[0] = (codes[v * coords + 2 * g]! << 4) | codes[v * coords + 2 * g + 1]!;
+      }
+      kernels.lutScoreVectors3(lut, coords, blocks, 0, 0, vectors, 4, scores);
+      kernels.lutScoreVectors(lut, coords, nibbleBlocks, 0, 0, vectors, 4, nibbleScores);
+      expect(arena.f32(scores, 4)).toEqual(arena.f32(nibbleScores, 4));
+      let expected = 0;
+      for (let d = 0; d < coords; d++) expected = f32(expected + table[d * 16 + codes[69 * coords + d]!]!);
+      expect(arena.f32(scores, 4)[3]).toBe(expected);
+      // With per-vector scales and offsets.
+      const perVector = arena.alloc(2 * 96 * 4).ptr;
+      arena.f32(perVector, 2 * 96).set(Float32Array.from({ length: 2 * 96 }, (_, i) => f32(0.5 + i / 64)));
+      kernels.lutScoreVectors3(lut, coords, blocks, perVector, perVector + 96 * 4, vectors, 4, scores);
+      kernels.lutScoreVectors(lut, coords, nibbleBlocks, perVector, perVector + 96 * 4, vectors, 4, nibbleScores);
+      expect(arena.f32(scores, 4)).toEqual(arena.f32(nibbleScores, 4));
+      expect(arena.f32(scores, 4)[3]).toBe(f32(f32(expected * f32(0.5 + 69 / 64)) + f32(0.5 + (96 + 69) / 64)));
+      // Moves with the 3-bit geometry: row 2 receives row 69 through row 7.
+      const pairs = arena.alloc(6 * 4);
+      arena.i32(pairs.ptr, 6).set([69, 7, 40, 41, 7, 2]);
+      kernels.lutCopyRows(blocks, blocks, lut3Positions(coords), pairs.ptr, 3);
+      const moved = arena.u8(blocks, total).slice();
+      const sourceOf = (v: number) => (v === 7 || v === 2 ? 69 : v === 41 ? 40 : v);
+      for (const v of [2, 7, 41, 8, 40, 69]) {
+        for (let d = 0; d < coords; d++) expect(threeBitCodeAt(moved, laneAt(v), d)).toBe(codes[sourceOf(v) * coords + d]);
+      }
+      return moved;
+    });
+    for (const out of outputs.slice(1)) expect(out).toEqual(outputs[0]);
   });
 });

@@ -51,6 +51,13 @@ describe('TurboQuantPool', () => {
       const reranked = index.search(qs, 10, { rerank: true, earlyExit: false });
       expect(await index.searchAsync(qs, 10, { rerank: true, earlyExit: false, executor: pool })).toEqual(reranked);
     }
+    // Grouped rows (prepare) give every query its own scan order, which a split must carry along.
+    index.prepare();
+    for (const count of [1, 9]) {
+      const qs = queries.subarray(0, count * dim);
+      expect(await index.searchAsync(qs, 10, { executor: pool })).toEqual(index.search(qs, 10));
+      expect(await index.searchAsync(qs, 10, { earlyExit: false, executor: pool })).toEqual(index.search(qs, 10, { earlyExit: false }));
+    }
     const pending = index.searchAsync(queries, 5, { executor: pool });
     expect(() => index.add(vectors.subarray(0, dim))).toThrow();
     await pending;

@@ -47,7 +47,7 @@ export class TurboQuantPool implements LutSearchExecutor {
       for (let t = 0; t < this.threads; t++) {
         const q0 = Math.floor((t * queryCount) / this.threads);
         const q1 = Math.floor(((t + 1) * queryCount) / this.threads);
-        parts.push(this.dispatch(t, data, sliceTables(tables, data.positions, q0, q1), k, options));
+        parts.push(this.dispatch(t, data, sliceTables(tables, data.positions, q0, q1), k, sliceScanOrder(options, q0, q1)));
       }
       const results = await Promise.all(parts);
       return concatSearchResults(results, results[0]!.k);
@@ -77,6 +77,17 @@ export class TurboQuantPool implements LutSearchExecutor {
       this.pool.arena.free(scratch);
     }
   }
+}
+
+/** The scan-order hints of queries [q0, q1), renumbered from 0 like their sliced tables. */
+function sliceScanOrder(options: TaskOptions, q0: number, q1: number): TaskOptions {
+  const { queryOrder, firstBlocks } = options;
+  if (!queryOrder && !firstBlocks) return options;
+  return {
+    ...options,
+    ...(queryOrder && { queryOrder: Int32Array.from(queryOrder.filter((q) => q >= q0 && q < q1), (q) => q - q0) }),
+    ...(firstBlocks && { firstBlocks: firstBlocks.slice(2 * q0, 2 * q1) }),
+  };
 }
 
 /** Queries [q0, q1) of a batch of tables (copies, so they can be posted). */

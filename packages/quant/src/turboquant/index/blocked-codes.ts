@@ -1,13 +1,14 @@
-import { lutBlockBytes, lutLaneByte, LUT_BLOCK, type Arena, type ArenaBlock, type Kernels } from '@quiver/core-math';
+import { lut3Positions, lutBlockBytes, lutLaneByte, LUT_BLOCK, type Arena, type ArenaBlock, type Kernels } from '@quiver/core-math';
 
 /** Bytes of packed rows staged per scatter (a per-index constant; at least one row). */
 const STAGING_BYTES = 16 * 1024;
 
 /**
  * An index's codes in the scan layout of core-math's `LutKernels` (32-vector blocks of nibble
- * positions; see lut-kernels.ts), plus one float32 per vector (the TurboQuant scale) and, when asked
- * for, a second float32 per vector (the l2 offset). This is the only copy of the codes: packed rows
- * are produced from it on demand (`readNibbles`).
+ * positions, or for 3-bit codes the 3-bit layout of exactly 3 bits per coordinate; see
+ * lut-kernels.ts), plus one float32 per vector (the TurboQuant scale) and, when asked for, a second
+ * float32 per vector (the l2 offset). This is the only copy of the codes: packed rows are produced
+ * from it on demand (`readNibbles`).
  *
  * The blocks live in the kernels' arena so the WebAssembly scan and worker threads read them in
  * place. Capacity grows in whole blocks, geometrically, so a single-row add is amortized O(1).
@@ -16,7 +17,12 @@ const STAGING_BYTES = 16 * 1024;
  * add allocates nothing, a batch of moves one small arena block.
  */
 export class BlockedCodes {
+  /** Table positions of the scan (coordinates for 3-bit codes). */
   readonly positions: number;
+  /** Codes in the 3-bit layout (`bitWidth` 3), else in nibbles. */
+  readonly threeBit: boolean;
+  /** Bytes of codes per row: bitWidth × paddedDim / 8. */
+  readonly codeBytesPerRow: number;
   readonly blockBytes: number;
   readonly withOffsets: boolean;
   readonly bitWidth: number;
@@ -30,6 +36,8 @@ export class BlockedCodes {
   private offsets: ArenaBlock | undefined;
   private staging: ArenaBlock | undefined;
   private cachedViews: Views | undefined;
+  /** Nibble positions with the rows' block geometry (what `lutCopyRows` takes). */
+  private readonly rowPositions: number;
   private capacityBlocks = 0;
   private rows = 0;
 
@@ -37,7 +45,10 @@ export class BlockedCodes {
     this.kernels = kernels;
     this.arena = kernels.arena;
     this.positions = positions;
-    this.blockBytes = lutBlockBytes(positions);
+    this.threeBit = bitWidth === 3;
+    this.rowPositions = this.threeBit ? lut3Positions(positions) : positions;
+    this.codeBytesPerRow = this.rowPositions / 2;
+    this.blockBytes = lutBlockBytes(this.rowPositions);
     this.bitWidth = bitWidth;
     this.packedRowBytes = packedRowBytes;
     this.withOffsets = withOffsets;
@@ -100,17 +111,19 @@ export class BlockedCodes {
 
   /** Writes the first `n` staged packed rows to rows [first, first + n) (scales are written separately). */
   storeStaged(first: number, n: number): void {
-    this.kernels.lutStorePackedRows(this.codes!.ptr, this.positions, first, this.staging!.ptr, n, this.bitWidth);
+    if (this.threeBit) this.kernels.lutStorePackedRows3(this.codes!.ptr, this.positions, first, this.staging!.ptr, n);
+    else this.kernels.lutStorePackedRows(this.codes!.ptr, this.positions, first, this.staging!.ptr, n, this.bitWidth);
   }
 
   setOffset(v: number, offset: number): void {
     this.views().offsets![v] = offset;
   }
 
-  /** Row `v`'s nibble codes. */
+  /** Row `v`'s code of each table position (`positions` of them): its nibbles, or its 3-bit codes. */
   readNibbles(v: number, out: Uint8Array): Uint8Array {
     const bytes = this.arena.u8(0, this.arena.byteLength);
     let at = this.codes!.ptr + Math.floor(v / LUT_BLOCK) * this.blockBytes + lutLaneByte(v % LUT_BLOCK);
+    if (this.threeBit) return readThreeBitRow(bytes, at, this.positions, out);
     for (let p = 0; p < this.positions; p += 2, at += 32) {
       const byte = bytes[at]!;
       out[p] = byte >> 4;
@@ -137,7 +150,7 @@ export class BlockedCodes {
     const block = this.arena.alloc(pairs.byteLength);
     try {
       this.arena.i32(block.ptr, pairs.length).set(pairs);
-      this.kernels.lutCopyRows(this.codes!.ptr, this.codes!.ptr, this.positions, block.ptr, n);
+      this.kernels.lutCopyRows(this.codes!.ptr, this.codes!.ptr, this.rowPositions, block.ptr, n);
     } finally {
       this.arena.free(block);
     }
@@ -159,7 +172,7 @@ export class BlockedCodes {
         view[2 * i] = row;
         view[2 * i + 1] = i;
       });
-      this.kernels.lutCopyRows(this.codes!.ptr, target.ptr, this.positions, pairs.ptr, n);
+      this.kernels.lutCopyRows(this.codes!.ptr, target.ptr, this.rowPositions, pairs.ptr, n);
     } finally {
       this.arena.free(pairs);
     }
@@ -204,6 +217,28 @@ export class BlockedCodes {
     };
     return this.cachedViews;
   }
+}
+
+/**
+ * The `coords` 3-bit codes of the row whose unit-0 byte x is at `at` (core-math's 3-bit layout: per
+ * unit of 8 coordinates, bytes x, y, z 32 apart; byte j holds codes 2j (bits 4-6) and 2j + 1 (bits
+ * 0-2), bit j of the 7th code in bit 3 and of the 8th in bit 7).
+ */
+function readThreeBitRow(bytes: Uint8Array, at: number, coords: number, out: Uint8Array): Uint8Array {
+  for (let d = 0; d < coords; d += 8, at += 96) {
+    const x = bytes[at]!;
+    const y = bytes[at + 32]!;
+    const z = bytes[at + 64]!;
+    out[d] = (x >> 4) & 7;
+    out[d + 1] = x & 7;
+    out[d + 2] = (y >> 4) & 7;
+    out[d + 3] = y & 7;
+    out[d + 4] = (z >> 4) & 7;
+    out[d + 5] = z & 7;
+    out[d + 6] = ((x >> 3) & 1) | ((y >> 2) & 2) | ((z >> 1) & 4);
+    out[d + 7] = (x >> 7) | ((y >> 6) & 2) | ((z >> 5) & 4);
+  }
+  return out;
 }
 
 interface Views {

@@ -1,5 +1,5 @@
 import { lutParamStride, LUT_BLOCK, type Kernels } from '@quiver/core-math';
-import type { LutQueryTables, LutScanData } from './lut-search.js';
+import { scanBlocks, type LutQueryTables, type LutScanData } from './lut-search.js';
 
 /** Spherical k-means iterations on the sample: a coarse clustering is all the scan order needs. */
 const KMEANS_ITERATIONS = 4;
@@ -93,7 +93,7 @@ export function assignRows(kernels: Kernels, data: LutScanData, tables: LutQuery
       arena.f32(paramsPtr, m * stride).set(tables.params.subarray(c0 * stride, (c0 + m) * stride));
       for (let b0 = 0; b0 < blocks; b0 += ASSIGN_CHUNK) {
         const n = Math.min(ASSIGN_CHUNK, blocks - b0);
-        kernels.lutScanBlocks(lutsPtr, m, paramsPtr, data.codesPtr, b0, b0 + n, positions, data.scalesPtr, data.offsetsPtr, count, 0, 0, tilePtr);
+        scanBlocks(kernels, data, lutsPtr, m, paramsPtr, b0, b0 + n, 0, 0, tilePtr);
         const width = n * LUT_BLOCK;
         const tile = arena.f32(tilePtr, m * width);
         const rows = Math.min(width, count - b0 * LUT_BLOCK);

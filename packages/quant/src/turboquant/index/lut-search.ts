@@ -7,7 +7,10 @@ export interface LutScanData {
   /** 0 when there are no per-vector offsets. */
   readonly offsetsPtr: number;
   readonly count: number;
+  /** Table positions (the tables are positions × 16 entries; the coordinates in the 3-bit layout). */
   readonly positions: number;
+  /** Codes in core-math's 3-bit layout (`lutScanBlocks3`), else in nibbles (`lutScanBlocks`). */
+  readonly threeBit: boolean;
   /**
    * When rows are stored in another order than their slots (see `RowOrder`): the slot of each row,
    * and the row of each slot. Results, tie-breaks and masks are then in slots; absent = identity.
@@ -146,10 +149,7 @@ export function lutSearch(kernels: Kernels, data: LutScanData, tables: LutQueryT
         for (let b0 = rangeBegin, n = 0; b0 < rangeEnd; b0 += n) {
           n = Math.min(first ? firstChunk : BLOCK_CHUNK, rangeEnd - b0);
           first = false;
-          kernels.lutScanBlocks(
-            lutsPtr, m, paramsPtr, data.codesPtr, b0, b0 + n, positions,
-            data.scalesPtr, data.offsetsPtr, data.count, maskPtr, exitBarsPtr, tilePtr,
-          );
+          scanBlocks(kernels, data, lutsPtr, m, paramsPtr, b0, b0 + n, maskPtr, exitBarsPtr, tilePtr);
           const width = n * LUT_BLOCK;
           const selected = kernels.selectAboveF32(tilePtr, m, width, selectBarsPtr, false, selectedPtr, m * width);
           if (selected === 0) continue;
@@ -183,6 +183,13 @@ export function lutSearch(kernels: Kernels, data: LutScanData, tables: LutQueryT
     if (!options.scratch) arena.free(scratch);
   }
   return result;
+}
+
+/** `lutScanBlocks` (or `lutScanBlocks3`, by the codes' layout) of blocks [b0, b1) of `data` against m queries. */
+export function scanBlocks(kernels: Kernels, data: LutScanData, luts: number, m: number, params: number, b0: number, b1: number, mask: number, bars: number, out: number): void {
+  const { codesPtr, positions, scalesPtr, offsetsPtr, count } = data;
+  if (data.threeBit) kernels.lutScanBlocks3(luts, m, params, codesPtr, b0, b1, positions, scalesPtr, offsetsPtr, count, mask, bars, out);
+  else kernels.lutScanBlocks(luts, m, params, codesPtr, b0, b1, positions, scalesPtr, offsetsPtr, count, mask, bars, out);
 }
 
 /**
@@ -236,7 +243,9 @@ function correctShortlist(
   arena.f32(floatTablePtr, lutValues).set(tables.f32.subarray(q * lutValues, (q + 1) * lutValues));
   const rowOfSlot = data.rowOfSlot;
   arena.i32(slotsPtr, n).set(rowOfSlot ? slots.map((slot) => rowOfSlot[slot]!) : slots);
-  kernels.lutScoreVectors(floatTablePtr, data.positions, data.codesPtr, data.scalesPtr, data.offsetsPtr, slotsPtr, n, valuesPtr);
+  const { codesPtr, positions, scalesPtr, offsetsPtr } = data;
+  if (data.threeBit) kernels.lutScoreVectors3(floatTablePtr, positions, codesPtr, scalesPtr, offsetsPtr, slotsPtr, n, valuesPtr);
+  else kernels.lutScoreVectors(floatTablePtr, positions, codesPtr, scalesPtr, offsetsPtr, slotsPtr, n, valuesPtr);
   const values = arena.f32(valuesPtr, n);
   const constant = tables.constants[q]!;
   const minScore = options.minScore ?? -Infinity;

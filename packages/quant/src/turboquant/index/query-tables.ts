@@ -1,10 +1,11 @@
 import { LUT_MAX_ENTRY, LUT_PARAM_HEAD, LUT_STAGE_GROUPS, LUT_STAGE_PARAMS, lutParamStride, lutStageCount } from '@quiver/core-math';
 
 /**
- * How TurboQuant codes map onto the 4-bit nibble positions of core-math's lookup-table scan:
- * 4- and 3-bit codes take one position per coordinate (3-bit codes use 8 of the 16 entries), 2-bit
- * codes one position per pair of coordinates (nibble = 4 · c0 + c1, as in turbovec's byte layout),
- * 1-bit codes one per four coordinates (nibble = 8 · c0 + 4 · c1 + 2 · c2 + c3).
+ * How TurboQuant codes map onto the table positions of core-math's lookup-table scan: 4- and 3-bit
+ * codes take one position per coordinate (3-bit codes use 8 of the 16 entries and are stored in the
+ * 3-bit layout, not in nibbles), 2-bit codes one position per pair of coordinates (nibble = 4 · c0 +
+ * c1, as in turbovec's byte layout), 1-bit codes one per four coordinates (nibble = 8 · c0 + 4 · c1 +
+ * 2 · c2 + c3).
  */
 export class NibbleLayout {
   readonly bitWidth: number;

@@ -134,8 +134,8 @@ interface SearchPlan {
  * scored with SIMD lookup tables over 32-vector blocks, searched exhaustively with an early exit.
  *
  * Memory without originals: `bitWidth × paddedDim / 8` bytes of codes and a 4-byte scale per vector
- * (3-bit codes take 4-bit nibbles in the scan layout, `paddedDim / 2` bytes; l2 adds a 4-byte
- * offset), plus the capacity slack of the last blocks. Slots are positional: `swapRemove` moves the
+ * (l2 adds a 4-byte offset), plus the capacity slack of the last blocks; 3-bit codes have their own
+ * scan layout of exactly 3 bits per coordinate. Slots are positional: `swapRemove` moves the
  * last vector into the hole. Codes are byte-identical to turbovec's, and `toBytes` writes its v7 file.
  */
 export class TurboQuantIndex implements VectorIndex {
@@ -199,7 +199,7 @@ export class TurboQuantIndex implements VectorIndex {
   /** Arena bytes per stored vector, without capacity slack: codes, scale, l2 offset, originals. */
   get bytesPerVector(): number {
     if (!this.layout) return 0;
-    return this.layout.positions / 2 + 4 + (this.metric === 'l2' ? 4 : 0) + (this.rows?.bytesPerRow ?? 0);
+    return this.codes!.codeBytesPerRow + 4 + (this.metric === 'l2' ? 4 : 0) + (this.rows?.bytesPerRow ?? 0);
   }
 
   /** Arena bytes held (including capacity slack). */
@@ -461,6 +461,7 @@ export class TurboQuantIndex implements VectorIndex {
       offsetsPtr: codes.offsetsPtr,
       count: codes.count,
       positions: codes.positions,
+      threeBit: codes.threeBit,
       slotOfRow: this.order?.slotOfRow,
       rowOfSlot: this.order?.rowOfSlot,
     };
