@@ -4,7 +4,7 @@ import { Embeddings } from '@langchain/core/embeddings';
 import type { Metric } from '@quiver/core-math';
 
 /** The harness hands LangChain vectors directly; nothing is ever embedded. */
-class NoEmbeddings extends Embeddings {
+export class NoEmbeddings extends Embeddings {
   constructor() {
     super({});
   }

@@ -1,6 +1,6 @@
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { Document, type DocumentInterface } from '@langchain/core/documents';
-import { Embeddings } from '@langchain/core/embeddings';
+import { NoEmbeddings } from '../baselines/langchain.js';
 import type { Metric } from '@quiver/core-math';
 import { QuiverVectorStore, type QuiverSimilarity } from '@quiver/langchain';
 import { syntheticWorkload } from '../data/synthetic.js';
@@ -16,19 +16,6 @@ const QPS_TARGET = 10;
 const CATEGORIES = 10;
 const QUIVER = 'QuiverVectorStore (exact)';
 const MEMORY = 'LangChain MemoryVectorStore';
-
-/** The harness hands both stores vectors directly; nothing is ever embedded. */
-class NoEmbeddings extends Embeddings {
-  constructor() {
-    super({});
-  }
-  embedDocuments(): Promise<number[][]> {
-    return Promise.reject(new TypeError('the benchmark adds vectors directly'));
-  }
-  embedQuery(): Promise<number[]> {
-    return Promise.reject(new TypeError('the benchmark searches by vector'));
-  }
-}
 
 /** MemoryVectorStore's similarity function that scores as QuiverVectorStore does for each metric. */
 const MEMORY_SIMILARITY: Record<QuiverSimilarity, ((a: number[], b: number[]) => number) | undefined> = {
