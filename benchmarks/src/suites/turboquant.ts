@@ -149,7 +149,7 @@ async function syntheticPart(
       }
     }
     ungrouped?.dispose();
-    if (four && primary) singleOps(result, four, workload, dim, flat, k);
+    if (four && primary) singleOps(result, four, workload, dim, flat, k, options.kernels);
   } finally {
     flat.dispose();
     for (const index of indexes.values()) index.dispose();
@@ -223,7 +223,7 @@ function pushRecall(
  * each round of removals is followed by a timed search (which pays for them) and the same search
  * again (which does not); their difference per removal is reported beside the removal.
  */
-function singleOps(result: SuiteResult, index: TurboQuantIndex, workload: Workload, dim: number, flat: FlatIndex, k: number): void {
+function singleOps(result: SuiteResult, index: TurboQuantIndex, workload: Workload, dim: number, flat: FlatIndex, k: number, kernels: BenchOptions['kernels']): void {
   const section = `single operations at d = ${dim} (${SINGLE_OPS} calls, mean)`;
   const rows = workload.queries.subarray(0, Math.min(SINGLE_OPS, workload.queries.length / dim) * dim);
   const calls = rows.length / dim;
@@ -233,8 +233,10 @@ function singleOps(result: SuiteResult, index: TurboQuantIndex, workload: Worklo
     for (let i = 1; i < calls; i++) fn(i);
     return ((nowMs() - start) * 1000) / (calls - 1);
   };
+  // Right after the bulk build, capacity is tight: these 1,000 adds include one capacity growth.
   const tqAdd = timeEach((i) => index.add(rows.subarray(i * dim, (i + 1) * dim)));
   const flatAdd = timeEach((i) => flat.add(rows.subarray(i * dim, (i + 1) * dim)));
+  const steady = steadyAdds(workload, dim, index, kernels);
   const query = workload.queries.subarray(0, dim);
   const removes: number[] = [];
   const firstSearches: number[] = [];
@@ -259,6 +261,8 @@ function singleOps(result: SuiteResult, index: TurboQuantIndex, workload: Worklo
   result.measurements.push(
     { section, system: 'turboquant 4-bit', figure: 'add (1 vector)', value: tqAdd, unit: 'µs', better: 'lower', quiver: true },
     { section, system: 'quiver flat float32', figure: 'add (1 vector)', value: flatAdd, unit: 'µs', better: 'lower', quiver: true, reference: true },
+    { section, system: 'turboquant 4-bit', figure: 'add (1 vector), amortized', value: steady.tq, unit: 'µs', better: 'lower', quiver: true, note: steady.note },
+    { section, system: 'quiver flat float32', figure: 'add (1 vector), amortized', value: steady.flat, unit: 'µs', better: 'lower', quiver: true, reference: true, note: steady.note },
     { section, system: 'turboquant 4-bit', figure: 'swapRemove', value: tqRemove, unit: 'µs', better: 'lower', quiver: true, note: `${rounds}; records the move only` },
     { section, system: 'turboquant 4-bit', figure: 'swapRemove + its deferred move', value: tqRemove + perRemove, unit: 'µs', better: 'lower', quiver: true, note: '+ (first search after the removals − clean search) / removals' },
     { section, system: 'quiver flat float32', figure: 'swapRemove', value: flatRemove, unit: 'µs', better: 'lower', quiver: true, reference: true },
@@ -266,9 +270,34 @@ function singleOps(result: SuiteResult, index: TurboQuantIndex, workload: Worklo
     { section, system: 'turboquant 4-bit', figure: '1-query search, no pending moves', value: median(cleanSearches), unit: 'ms', better: 'lower', quiver: true, note: 'the same query right after' },
   );
   result.checks.push(
-    target(`single add under ${ADD_BUDGET_US} µs at d = ${dim}`, tqAdd < ADD_BUDGET_US, `${tqAdd.toFixed(2)} µs`),
+    target(`single add under ${ADD_BUDGET_US} µs at d = ${dim}`, steady.tq < ADD_BUDGET_US, `${steady.tq.toFixed(2)} µs amortized (${tqAdd.toFixed(2)} µs over the ${calls - 1} adds after the bulk build)`),
     target(`swapRemove under ${REMOVE_BUDGET_US} µs at d = ${dim}`, tqRemove < REMOVE_BUDGET_US, `${tqRemove.toFixed(2)} µs (with its deferred move ${(tqRemove + perRemove).toFixed(2)} µs)`),
   );
+}
+
+/**
+ * Single adds in steady state: fresh indexes get the first fifth of the base rows in bulk, then the
+ * other four fifths one call at a time, so every capacity growth on the way is amortized as it is
+ * for an index that grows by single adds.
+ */
+function steadyAdds(workload: Workload, dim: number, like: TurboQuantIndex, kernels: BenchOptions['kernels']): { tq: number; flat: number; note: string } {
+  const n = workload.base.length / dim;
+  const start = Math.floor(n / 5);
+  const timeAdds = (add: (row: Float32Array) => void): number => {
+    const begin = nowMs();
+    for (let i = start; i < n; i++) add(workload.base.subarray(i * dim, (i + 1) * dim));
+    return ((nowMs() - begin) * 1000) / (n - start);
+  };
+  const tq = new TurboQuantIndex({ dim, bitWidth: like.bitWidth, metric: like.metric, kernels });
+  const flat = new FlatIndex({ dim, metric: like.metric, kernels });
+  try {
+    tq.add(workload.base.subarray(0, start * dim));
+    flat.add(workload.base.subarray(0, start * dim));
+    return { tq: timeAdds((row) => tq.add(row)), flat: timeAdds((row) => flat.add(row)), note: `${n - start} single adds onto ${start} vectors, growth included` };
+  } finally {
+    tq.dispose();
+    flat.dispose();
+  }
 }
 
 /** siftsmall (10k × 128, l2): recall against its shipped ground truth, with and without rerank from float32 originals. */
