@@ -1,7 +1,6 @@
 import {
   CorruptFileError,
   decodeEnvelope,
-  envelopeByteLength,
   envelopeChunks,
   float32Section,
   isVectorSearchError,
@@ -59,18 +58,13 @@ export interface DocumentsPart {
   readonly vectors: Float32Array | undefined;
 }
 
-/** The side-car's bytes, as the chunks of its envelope (views of the encoded columns, not one copy). */
-export interface EncodedDocuments {
-  readonly chunks: readonly Uint8Array[];
-  readonly byteLength: number;
-}
-
 /** A decoded side-car, with the map id -> document number built while checking ids are unique. */
 export interface DecodedDocuments extends DocumentsPart {
   readonly rowById: Map<string, number>;
 }
 
-export function encodeDocuments(part: DocumentsPart): EncodedDocuments {
+/** The side-car's bytes, as the chunks of its envelope (views of the encoded columns, not one copy). */
+export function encodeDocuments(part: DocumentsPart): Uint8Array[] {
   const encoder = new TextEncoder();
   const indx = new DataView(new ArrayBuffer(16));
   indx.setUint32(0, part.indexLength >>> 0, true);
@@ -98,7 +92,7 @@ export function encodeDocuments(part: DocumentsPart): EncodedDocuments {
     count: part.ids.length,
     sections,
   };
-  return { chunks: [...envelopeChunks(spec)], byteLength: envelopeByteLength(spec) };
+  return [...envelopeChunks(spec)];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { concatBytes } from '@quiver/io-formats';
 import { CorruptFileError, InvalidArgumentError, SeededRandom } from '@quiver/core-math';
 import { describe, expect, it } from 'vitest';
 import { DocumentStore } from './document-store.js';
@@ -29,14 +30,7 @@ function populated(options: DocumentStoreOptions): DocumentStore {
 
 /** A side-car's bytes in one buffer. */
 function documentsBytes(part: DocumentsPart): Uint8Array {
-  const { chunks, byteLength } = encodeDocuments(part);
-  const out = new Uint8Array(byteLength);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(encodeDocuments(part));
 }
 
 /** Everything observable about a store's content. */

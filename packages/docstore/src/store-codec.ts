@@ -1,5 +1,6 @@
 import { CorruptFileError, InternalError, InvalidArgumentError, type VectorIndex } from '@quiver/core-math';
 import { loadFlatIndex } from '@quiver/flat';
+import { concatBytes } from '@quiver/io-formats';
 import { HnswIndex, loadHnswIndex } from '@quiver/hnsw';
 import { IdMapIndex, loadIdMapIndex, type InnerIndexLoader } from '@quiver/idmap';
 import { TurboQuantIndex } from '@quiver/quant';
@@ -21,9 +22,7 @@ export interface StoreState {
 /** The encoded parts, each as the chunks of its envelope (written without assembling them). */
 export interface EncodedStore {
   readonly indexChunks: readonly Uint8Array[];
-  readonly indexLength: number;
   readonly documentChunks: readonly Uint8Array[];
-  readonly documentsLength: number;
 }
 
 const NO_INDEX = { outer: 0, inner: 0 };
@@ -61,22 +60,12 @@ export function encodeStore(state: StoreState): EncodedStore {
     metadataJson,
     vectors: index?.originals?.gather(rows),
   });
-  return { indexChunks, indexLength, documentChunks: documents.chunks, documentsLength: documents.byteLength };
+  return { indexChunks, documentChunks: documents };
 }
 
 export function encodeStoreParts(state: StoreState): DocumentStoreParts {
   const encoded = encodeStore(state);
-  return { index: joinChunks(encoded.indexChunks, encoded.indexLength), documents: joinChunks(encoded.documentChunks, encoded.documentsLength) };
-}
-
-function joinChunks(chunks: readonly Uint8Array[], byteLength: number): Uint8Array {
-  const out = new Uint8Array(byteLength);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return { index: concatBytes(encoded.indexChunks), documents: concatBytes(encoded.documentChunks) };
 }
 
 /**

@@ -1,4 +1,5 @@
 export type { NpyDtype, NumericArray } from './element-types.js';
+export { concatBytes } from './bytes.js';
 export { parseNpy, parseNpyHeader, npyHeaderEnd, encodeNpy, encodeNpyChunks } from './npy.js';
 export type {
   NpyArray,

@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptFileError, InvalidArgumentError } from '@quiver/core-math';
-import { writeFileAtomic } from '@quiver/io-formats/node';
+import { readFileIfExists, writeFileAtomic } from '@quiver/io-formats/node';
 import { DocumentStore, readState } from '../document-store.js';
 import { encodeStore } from '../store-codec.js';
 
@@ -35,15 +35,7 @@ export interface DocumentStoreFileLayer {
 }
 
 export const nodeDocumentStoreFileLayer: DocumentStoreFileLayer = {
-  async read(path) {
-    try {
-      const buffer = await readFile(path);
-      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  },
+  read: readFileIfExists,
   async replace(path, chunks) {
     await writeFileAtomic(path, chunks);
   },

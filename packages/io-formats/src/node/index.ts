@@ -1,5 +1,6 @@
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 export type { AtomicWriteOptions, FileData } from './atomic-write.js';
+export { readFileIfExists } from './read-if-exists.js';
 export {
   readNpyFile,
   writeNpyFile,

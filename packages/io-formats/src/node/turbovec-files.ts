@@ -5,6 +5,7 @@ import { decodeTurbovec, turbovecV7Chunks } from '../turbovec/codec.js';
 import { planTurbovecSync, type TurbovecFullWriteReason, type TurbovecWrite } from '../turbovec/sync-plan.js';
 import type { TurbovecParts } from '../turbovec/parts.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
+import { readFileIfExists } from './read-if-exists.js';
 
 /** The file operations a turbovec sync performs; injectable so tests can cut the sequence anywhere. */
 export interface TurbovecFileLayer {
@@ -17,15 +18,7 @@ export interface TurbovecFileLayer {
 }
 
 export const nodeTurbovecFileLayer: TurbovecFileLayer = {
-  async read(path) {
-    try {
-      const buffer = await readFile(path);
-      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  },
+  read: readFileIfExists,
   async replace(path, chunks) {
     await writeFileAtomic(path, chunks);
   },
