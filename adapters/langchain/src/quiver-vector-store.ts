@@ -3,10 +3,13 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { SaveableVectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
 import { InvalidArgumentError, invariant } from '@quiver/core-math';
-import { DocumentStore, type BackendSpec, type DocumentHit, type DocumentInput } from '@quiver/docstore';
+import { DocumentStore, frameworkScore, metricOfSimilarity, similarityOfMetric, type BackendSpec, type DocumentHit, type DocumentInput } from '@quiver/docstore';
 import { compileFilter, toDocument, type QuiverFilter } from './filters.js';
-import { similarityOf, storeMetricOf, toLangChainScore, type QuiverSimilarity } from './similarity.js';
+import type { QuiverSimilarity } from './similarity.js';
 import { toQuery, toRowMajor } from './vectors.js';
+
+/** Names this package in argument errors. */
+const CALLER = '@quiver/langchain';
 
 const PACKAGE = '[@quiver/langchain]';
 /** MemoryVectorStore's MMR candidate count when `fetchK` is not given. */
@@ -49,7 +52,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
     super(embeddings, config);
     if (documentStore !== undefined) {
       if (!(documentStore instanceof DocumentStore)) throw new InvalidArgumentError('documentStore', `${PACKAGE} expected a DocumentStore from @quiver/docstore`);
-      if (config.similarity !== undefined && storeMetricOf(config.similarity) !== documentStore.metric) {
+      if (config.similarity !== undefined && metricOfSimilarity(config.similarity, CALLER) !== documentStore.metric) {
         throw new InvalidArgumentError('similarity', `${PACKAGE} '${config.similarity}' differs from the document store's metric '${documentStore.metric}'`);
       }
       if (config.backend !== undefined && config.backend.kind !== documentStore.backend.kind) {
@@ -58,7 +61,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
       this.documentStore = documentStore;
     } else {
       this.documentStore = new DocumentStore({
-        metric: storeMetricOf(config.similarity ?? 'cosine'),
+        metric: metricOfSimilarity(config.similarity ?? 'cosine', CALLER),
         ...(config.backend === undefined ? {} : { backend: config.backend }),
       });
     }
@@ -69,7 +72,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
   }
 
   get similarity(): QuiverSimilarity {
-    return similarityOf(this.documentStore.metric);
+    return similarityOfMetric(this.documentStore.metric);
   }
 
   /** Live documents. */
@@ -119,7 +122,7 @@ export class QuiverVectorStore extends SaveableVectorStore {
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: QuiverFilter): Promise<[Document, number][]> {
     const hits = this.search(query, k, filter, false);
     const metric = this.documentStore.metric;
-    return hits.map((hit) => [toDocument(hit.document, true), toLangChainScore(metric, hit.score)]);
+    return hits.map((hit) => [toDocument(hit.document, true), frameworkScore(metric, hit.score)]);
   }
 
   /**

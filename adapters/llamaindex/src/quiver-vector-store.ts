@@ -1,5 +1,5 @@
 import { InvalidArgumentError, UnsupportedOperationError } from '@quiver/core-math';
-import { DocumentStore, type BackendSpec, type DocumentSearchOptions, type DocumentInput } from '@quiver/docstore';
+import { DocumentStore, frameworkScore, metricOfSimilarity, similarityOfMetric, type BackendSpec, type DocumentSearchOptions, type DocumentInput } from '@quiver/docstore';
 import type { BaseNode } from '@llamaindex/core/schema';
 import {
   BaseVectorStore,
@@ -11,7 +11,10 @@ import {
 import { planMetadataFilters } from './metadata-filters.js';
 import { DEFAULT_MMR_THRESHOLD, selectMaximalMarginalRelevance } from './mmr.js';
 import { documentToNode, nodeToDocumentInput, REF_DOC_ID_FIELD } from './node-records.js';
-import { similarityOf, storeMetricOf, toLlamaIndexSimilarity, vectorSimilarity, type QuiverSimilarity } from './similarity.js';
+import { vectorSimilarity, type QuiverSimilarity } from './similarity.js';
+
+/** Names this package in argument errors. */
+const CALLER = '@quiver/llamaindex';
 
 export interface QuiverVectorStoreOptions extends VectorStoreBaseParams {
   /** How vectors compare; see `QuiverSimilarity`. Default `cosine`, SimpleVectorStore's. */
@@ -61,7 +64,7 @@ export class QuiverVectorStore extends BaseVectorStore<DocumentStore> {
 
   constructor(options: QuiverVectorStoreOptions = {}) {
     super(options);
-    const metric = options.similarity === undefined ? undefined : storeMetricOf(options.similarity);
+    const metric = options.similarity === undefined ? undefined : metricOfSimilarity(options.similarity, CALLER);
     if (options.documentStore !== undefined) {
       this.store = options.documentStore;
       if (metric !== undefined && metric !== this.store.metric) {
@@ -73,7 +76,7 @@ export class QuiverVectorStore extends BaseVectorStore<DocumentStore> {
     } else {
       this.store = new DocumentStore({ metric: metric ?? 'cosine', ...(options.backend && { backend: options.backend }), ...(options.dim !== undefined && { dim: options.dim }) });
     }
-    this.similarity = similarityOf(this.store.metric);
+    this.similarity = similarityOfMetric(this.store.metric);
   }
 
   /**
@@ -177,7 +180,7 @@ export class QuiverVectorStore extends BaseVectorStore<DocumentStore> {
     const metric = this.store.metric;
     return {
       ids: hits.map((hit) => hit.document.id),
-      similarities: hits.map((hit) => toLlamaIndexSimilarity(metric, hit.score)),
+      similarities: hits.map((hit) => frameworkScore(metric, hit.score)),
       nodes: hits.map((hit) => documentToNode(hit.document)),
     };
   }
@@ -188,7 +191,7 @@ export class QuiverVectorStore extends BaseVectorStore<DocumentStore> {
     const hits = this.store.search(embedding, this.store.size, { ...options, includeVectors: true });
     const candidates = hits.map((hit) => {
       if (hit.vector === undefined) throw new UnsupportedOperationError(`QuiverVectorStore(${this.store.backend.kind})`, 'MMR', 'the backend returned no stored vectors');
-      return { similarity: toLlamaIndexSimilarity(metric, hit.score), vector: hit.vector };
+      return { similarity: frameworkScore(metric, hit.score), vector: hit.vector };
     });
     const picks = selectMaximalMarginalRelevance(candidates, k, threshold, (a, b) => vectorSimilarity(metric, a, b));
     return {

@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from '@quiver/core-math';
-import type { StoreMetric } from '@quiver/docstore';
+import type { SimilarityName, StoreMetric } from '@quiver/docstore';
 
 /**
  * How `QuiverVectorStore` compares vectors. Similarities are reported as LlamaIndex's own
@@ -8,25 +7,7 @@ import type { StoreMetric } from '@quiver/docstore';
  * - `dot`: the inner product of the raw vectors (`SimilarityType.DOT_PRODUCT`);
  * - `euclidean`: the NEGATED Euclidean distance, in (-inf, 0] (`SimilarityType.EUCLIDEAN`).
  */
-export type QuiverSimilarity = 'cosine' | 'dot' | 'euclidean';
-
-const STORE_METRICS: Readonly<Record<QuiverSimilarity, StoreMetric>> = { cosine: 'cosine', dot: 'dot', euclidean: 'l2' };
-
-export function storeMetricOf(similarity: unknown): StoreMetric {
-  if (typeof similarity !== 'string' || !Object.hasOwn(STORE_METRICS, similarity)) {
-    throw new InvalidArgumentError('similarity', `[@quiver/llamaindex] expected 'cosine', 'dot' or 'euclidean', got ${JSON.stringify(similarity)}`);
-  }
-  return STORE_METRICS[similarity as QuiverSimilarity];
-}
-
-export function similarityOf(metric: StoreMetric): QuiverSimilarity {
-  return metric === 'l2' ? 'euclidean' : metric;
-}
-
-/** The document store reports l2 as the negated SQUARED distance; LlamaIndex uses the negated distance. */
-export function toLlamaIndexSimilarity(metric: StoreMetric, storeScore: number): number {
-  return metric === 'l2' ? -Math.sqrt(Math.max(0, -storeScore)) : storeScore;
-}
+export type QuiverSimilarity = SimilarityName;
 
 /**
  * The similarity of two stored vectors, as LlamaIndex's `similarity()` defines it for the metric
