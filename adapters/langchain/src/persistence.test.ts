@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HashedEmbeddings } from '../test/hashed-embeddings.js';
+import { HashedEmbeddings } from './testing/hashed-embeddings.js';
 import { QuiverVectorStore } from './quiver-vector-store.js';
 
 const embeddings = new HashedEmbeddings(64);

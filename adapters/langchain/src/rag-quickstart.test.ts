@@ -2,7 +2,7 @@ import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { Document } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { describe, expect, it } from 'vitest';
-import { HashedEmbeddings } from '../test/hashed-embeddings.js';
+import { HashedEmbeddings } from './testing/hashed-embeddings.js';
 import { QuiverVectorStore } from './quiver-vector-store.js';
 
 /**

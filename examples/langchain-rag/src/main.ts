@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Document } from '@langchain/core/documents';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { QuiverVectorStore } from '@quiver/langchain';
-import { HashedEmbeddings } from './hashed-embeddings.js';
+import { HashedEmbeddings } from '@quiver/langchain/testing';
 
 interface Paragraph {
   readonly id: string;

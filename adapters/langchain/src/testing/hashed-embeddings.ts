@@ -6,10 +6,10 @@ const STOP_WORDS = new Set(
 );
 
 /**
- * A deterministic local embedding, so the example runs offline: a hashed bag of words. Each
+ * A deterministic local embedding for tests and offline examples: a hashed bag of words. Each
  * lower-cased word (stop words dropped, a trailing plural "s" trimmed) is hashed with FNV-1a to a
- * dimension and a sign. Texts that share words point the same way. Swap in a real model (e.g.
- * `new OpenAIEmbeddings()`) for real use; nothing else changes.
+ * dimension and a sign. Texts that share words point the same way; no network, no model. Swap in
+ * a real model (e.g. `new OpenAIEmbeddings()`) for real use; nothing else changes.
  */
 export class HashedEmbeddings extends Embeddings {
   readonly dim: number;

@@ -1,0 +1,1 @@
+export { HashedEmbeddings } from './hashed-embeddings.js';
